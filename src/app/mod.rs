@@ -1,0 +1,4 @@
+//! Use cases that combine the layers below (`store`, and later `cloud_api`); the command line,
+//! the TUI and the listener call these rather than talking SQL themselves.
+
+pub mod contact_import;

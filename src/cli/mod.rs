@@ -1,0 +1,288 @@
+//! The command line: clap commands, each calling one use case and printing its result as a
+//! table or, with `--json`, as one JSON document on stdout and nothing else.
+//!
+//! Exit status: 0 done; 1 the work failed; 2 bad usage or bad configuration. An error is one
+//! line on stderr saying what was wrong and what to do, then its causes.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, ConfigError, Environment, Paths};
+use crate::domain::{Email, Role, Slug, Tag, WaId};
+use crate::store::{Db, StoreError};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "treeex",
+    version,
+    about = "A terminal inbox for the WhatsApp Business Platform",
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    /// The configuration file (default: $TREEEX_CONFIG, then config.toml in the platform's
+    /// config directory).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply the database migrations (every command also applies pending ones at start).
+    Migrate,
+    /// Workspaces: the tenants.
+    #[command(subcommand, arg_required_else_help = true)]
+    Workspace(WorkspaceCommand),
+    /// Members of a workspace and their roles.
+    #[command(subcommand, arg_required_else_help = true)]
+    Member(MemberCommand),
+    /// Connected WhatsApp business phone numbers.
+    #[command(subcommand, arg_required_else_help = true)]
+    Phone(PhoneCommand),
+    /// Contacts: the customers of a workspace.
+    #[command(subcommand, arg_required_else_help = true)]
+    Contact(ContactCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print one JSON document and nothing else.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkspaceArg {
+    /// The workspace's slug.
+    #[arg(long, value_name = "SLUG")]
+    pub workspace: Slug,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace; prints its id and api key. The owner becomes its OWNER.
+    Create {
+        /// Lowercase letters, digits and `-`.
+        slug: Slug,
+        #[arg(long)]
+        name: String,
+        /// The owner's email (default: [user] email).
+        #[arg(long, value_name = "EMAIL")]
+        owner: Option<Email>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// List the workspaces.
+    List {
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Add a person to a workspace with a role (the user is created on first use).
+    Add {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        #[arg(long, value_name = "EMAIL")]
+        email: Email,
+        /// owner, admin or member.
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// List a workspace's members.
+    List {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PhoneCommand {
+    /// Connect a WhatsApp business number to a workspace.
+    Add {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        /// Meta's phone number id (digits).
+        #[arg(long, value_name = "ID", value_parser = meta_id)]
+        phone_number_id: String,
+        /// The number as people see it, e.g. "+1 555 010 0000".
+        #[arg(long, value_name = "NUMBER")]
+        display_phone_number: String,
+        /// The WhatsApp Business Account id (digits).
+        #[arg(long, value_name = "ID", value_parser = meta_id)]
+        waba_id: String,
+        /// The access token for the Graph API (stored, never printed).
+        #[arg(long, value_name = "TOKEN", hide_env_values = true)]
+        access_token: String,
+        /// The number's send rate cap, in messages a second.
+        #[arg(long, value_name = "N", default_value_t = 80, value_parser = clap::value_parser!(i32).range(1..=1000))]
+        mps: i32,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// List a workspace's numbers (without their tokens).
+    List {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    /// Add one contact.
+    Add {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        /// The customer's WhatsApp number, with country code (`+` and separators are fine).
+        #[arg(long, value_name = "NUMBER")]
+        wa_id: WaId,
+        #[arg(long)]
+        name: Option<String>,
+        /// A tag; repeat for more.
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<Tag>,
+        /// The customer agreed to receive marketing messages.
+        #[arg(long)]
+        opted_in: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// List contacts, optionally only those with every given tag.
+    List {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<Tag>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Import contacts from a CSV file (columns: phone, name, tags, opted_in, and any other
+    /// column as a custom field); reports every row's outcome.
+    Import {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+fn meta_id(raw: &str) -> Result<String, String> {
+    if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(raw.to_string())
+    } else {
+        Err(format!("`{raw}` is not a Meta id: Meta's ids are digits only"))
+    }
+}
+
+/// Why a command did not finish, and the exit status that says so.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad usage or bad configuration: exit 2.
+    Usage(anyhow::Error),
+    /// The work failed: exit 1.
+    Work(anyhow::Error),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Work(_) => 1,
+        }
+    }
+
+    fn error(&self) -> &anyhow::Error {
+        match self {
+            Failure::Usage(e) | Failure::Work(e) => e,
+        }
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(error: ConfigError) -> Self {
+        Failure::Usage(error.into())
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Invalid(_) => Failure::Usage(error.into()),
+            _ => Failure::Work(error.into()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        Failure::Work(error)
+    }
+}
+
+/// The whole program behind `main`: parse, configure, run, report.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to stdout with 0; usage errors to stderr with 2.
+        Err(error) => error.exit(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            report(&Failure::Work(
+                anyhow::Error::new(error).context("cannot start the async runtime"),
+            ));
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            report(&failure);
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let env = Environment::from_process();
+    let paths = Paths::from_platform()?;
+    let config = Config::load(cli.config.as_deref(), &env, &paths)?;
+    let _log = crate::logging::to_file(&config, &paths);
+    let Some(command) = cli.command else {
+        return Err(Failure::Usage(anyhow::anyhow!(
+            "no command given; `treeex --help` lists them"
+        )));
+    };
+    let db = Db::open(&config, &paths).await?;
+    let result = commands::run(&db, &config, command).await;
+    db.close().await;
+    result
+}
+
+/// One line saying what went wrong, then its causes, each on its own line.
+fn report(failure: &Failure) {
+    let error = failure.error();
+    eprintln!("error: {error}");
+    for cause in error.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}

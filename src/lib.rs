@@ -1,0 +1,13 @@
+//! treeex: a terminal inbox for the WhatsApp Business Platform (Meta's Cloud API), backed by
+//! PostgreSQL.
+//!
+//! Layers point down: `cli` → `app` → `store` → `domain`/`config` (see ARCHITECTURE in the
+//! README). The binary is a thin `main` over [`cli::main`], so the tests drive the same code
+//! as users.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod logging;
+pub mod store;

@@ -1,0 +1,90 @@
+//! Connected WhatsApp business numbers. The access token is kept out of every listing.
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use super::{Db, StoreError, violated_constraint};
+use crate::domain::WorkspaceId;
+
+/// A phone number as listed: everything but its access token.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct PhoneNumber {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub phone_number_id: String,
+    pub display_phone_number: String,
+    pub waba_id: String,
+    pub mps: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+pub struct NewPhoneNumber<'a> {
+    pub phone_number_id: &'a str,
+    pub display_phone_number: &'a str,
+    pub waba_id: &'a str,
+    pub access_token: &'a SecretString,
+    pub mps: i32,
+}
+
+const COLUMNS: &str = "id, workspace_id, phone_number_id, display_phone_number, waba_id, mps, created_at";
+
+pub async fn add(
+    db: &Db,
+    workspace: WorkspaceId,
+    new: NewPhoneNumber<'_>,
+) -> Result<PhoneNumber, StoreError> {
+    let digits = |value: &str| !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+    if !digits(new.phone_number_id) {
+        return Err(StoreError::Invalid(format!(
+            "`{}` is not a phone number id: Meta's ids are digits only",
+            new.phone_number_id
+        )));
+    }
+    if !digits(new.waba_id) {
+        return Err(StoreError::Invalid(format!(
+            "`{}` is not a WhatsApp Business Account id: Meta's ids are digits only",
+            new.waba_id
+        )));
+    }
+    if new.access_token.expose_secret().trim().is_empty() {
+        return Err(StoreError::Invalid("the access token is empty".into()));
+    }
+    if !(1..=1000).contains(&new.mps) {
+        return Err(StoreError::Invalid(format!(
+            "--mps {} is out of range: a number sends 1 to 1000 messages a second",
+            new.mps
+        )));
+    }
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO phone_numbers \
+             (id, workspace_id, phone_number_id, display_phone_number, waba_id, access_token, mps) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(workspace.0)
+    .bind(new.phone_number_id)
+    .bind(new.display_phone_number.trim())
+    .bind(new.waba_id)
+    .bind(new.access_token.expose_secret())
+    .bind(new.mps)
+    .fetch_one(db.pool())
+    .await
+    .map_err(|e| match violated_constraint(&e) {
+        Some("phone_numbers_phone_number_id_key") => StoreError::Conflict(format!(
+            "phone number id {} is already connected (to this or another workspace)",
+            new.phone_number_id
+        )),
+        _ => e.into(),
+    })
+}
+
+pub async fn list(db: &Db, workspace: WorkspaceId) -> Result<Vec<PhoneNumber>, StoreError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM phone_numbers WHERE workspace_id = $1 ORDER BY display_phone_number"
+    )))
+    .bind(workspace.0)
+    .fetch_all(db.pool())
+    .await?)
+}
