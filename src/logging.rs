@@ -21,7 +21,8 @@ pub fn to_file(config: &Config, paths: &Paths) -> Option<WorkerGuard> {
     let appender = tracing_appender::rolling::daily(&dir, "treeex.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     // The level was validated with the configuration.
-    let filter = EnvFilter::try_new(&config.logging.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_new(&config.logging.level).unwrap_or_else(|_| EnvFilter::new("info"));
     let installed = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)

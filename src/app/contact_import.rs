@@ -46,7 +46,9 @@ pub struct ImportReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("the file has no `phone` column (its columns are: {0}); the first line must name the columns")]
+    #[error(
+        "the file has no `phone` column (its columns are: {0}); the first line must name the columns"
+    )]
     NoPhoneColumn(String),
     #[error("cannot read the file's header line")]
     Header(#[source] csv::Error),
@@ -170,7 +172,11 @@ fn parse(input: impl Read) -> Result<Parsed, ImportError> {
             parsed.rows.push(rejected(
                 line,
                 Some(phone.to_string()).filter(|p| !p.is_empty()),
-                format!("it has {} fields and the header has {}", record.len(), columns.count),
+                format!(
+                    "it has {} fields and the header has {}",
+                    record.len(),
+                    columns.count
+                ),
             ));
             continue;
         }
@@ -235,9 +241,7 @@ fn parse_consent(raw: &str) -> Result<Option<bool>, String> {
         "" => Ok(None),
         "yes" | "y" | "true" | "1" => Ok(Some(true)),
         "no" | "n" | "false" | "0" => Ok(Some(false)),
-        _ => Err(format!(
-            "opted_in `{raw}` is not yes/no, true/false or 1/0"
-        )),
+        _ => Err(format!("opted_in `{raw}` is not yes/no, true/false or 1/0")),
     }
 }
 
@@ -267,9 +271,8 @@ mod tests {
 
     #[test]
     fn accepts_good_rows_with_custom_fields() {
-        let parsed = parse_str(
-            "phone,name,tags,opted_in,city\n+1 415 555 0123,Ana,vip;lead,yes,Lisbon\n",
-        );
+        let parsed =
+            parse_str("phone,name,tags,opted_in,city\n+1 415 555 0123,Ana,vip;lead,yes,Lisbon\n");
         assert_eq!(parsed.good.len(), 1);
         let (line, contact) = &parsed.good[0];
         assert_eq!(*line, 2);
@@ -300,7 +303,10 @@ mod tests {
         assert_eq!(reasons.len(), 4, "{reasons:?}");
         assert_eq!(reasons[0].0, 3);
         assert!(reasons[0].1.contains("not a phone number"));
-        assert_eq!(reasons[1], (4, "duplicate of line 2 (same phone)".to_string()));
+        assert_eq!(
+            reasons[1],
+            (4, "duplicate of line 2 (same phone)".to_string())
+        );
         assert!(reasons[2].1.contains("2 fields and the header has 3"));
         assert!(reasons[3].1.contains("perhaps"));
     }

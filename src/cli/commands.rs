@@ -119,8 +119,7 @@ async fn member(db: &Db, command: MemberCommand) -> Result<(), Failure> {
             json,
         } => {
             let id = workspace_id(db, &workspace.workspace).await?;
-            let member = members::add(db, id, &email, name.as_deref(), role)
-                .await?;
+            let member = members::add(db, id, &email, name.as_deref(), role).await?;
             if json.json {
                 output::json(&member)?;
             } else {
@@ -276,7 +275,11 @@ async fn contact(db: &Db, command: ContactCommand) -> Result<(), Failure> {
             if json.json {
                 output::json(&report)?;
             } else {
-                for row in report.rows.iter().filter(|r| r.outcome == Outcome::Rejected) {
+                for row in report
+                    .rows
+                    .iter()
+                    .filter(|r| r.outcome == Outcome::Rejected)
+                {
                     println!(
                         "line {}: rejected{}: {}",
                         row.line,
@@ -314,8 +317,12 @@ async fn contact_list(db: &Db, slug: &Slug, tags: &[Tag], json: bool) -> Result<
         if json {
             for contact in &page {
                 let sep = if first { "\n" } else { ",\n" };
-                write!(out, "{sep}{}", serde_json::to_string(contact).map_err(anyhow::Error::from)?)
-                    .map_err(anyhow::Error::from)?;
+                write!(
+                    out,
+                    "{sep}{}",
+                    serde_json::to_string(contact).map_err(anyhow::Error::from)?
+                )
+                .map_err(anyhow::Error::from)?;
                 first = false;
             }
         } else {

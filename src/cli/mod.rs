@@ -188,7 +188,9 @@ fn meta_id(raw: &str) -> Result<String, String> {
     if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
         Ok(raw.to_string())
     } else {
-        Err(format!("`{raw}` is not a Meta id: Meta's ids are digits only"))
+        Err(format!(
+            "`{raw}` is not a Meta id: Meta's ids are digits only"
+        ))
     }
 }
 
@@ -244,7 +246,10 @@ pub fn main() -> ExitCode {
         // Help and version go to stdout with 0; usage errors to stderr with 2.
         Err(error) => error.exit(),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             report(&Failure::Work(

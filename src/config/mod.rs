@@ -300,11 +300,10 @@ impl Config {
             let path = error.path().to_string();
             let inner = error.inner();
             let message = inner.message().trim().to_string();
-            // An unknown key is reported at its parent; name the key itself.
+            // serde_path_to_error's path already ends with an unknown key's name.
             let key = match unknown_field(&message) {
                 Some(field) if path == "." => field.to_string(),
-                Some(field) => format!("{path}.{field}"),
-                None => path,
+                _ => path,
             };
             ConfigError::Invalid {
                 source_name: source.to_string(),
@@ -341,7 +340,10 @@ impl Config {
         if let Some(email) = &self.user.email
             && crate::domain::Email::parse(email).is_err()
         {
-            return Err(invalid("user.email", format!("`{email}` is not an email address")));
+            return Err(invalid(
+                "user.email",
+                format!("`{email}` is not an email address"),
+            ));
         }
         if let Some(url) = &self.database.url {
             use secrecy::ExposeSecret;
@@ -354,10 +356,16 @@ impl Config {
             }
         }
         if self.database.max_connections == 0 {
-            return Err(invalid("database.max_connections", "must be at least 1".into()));
+            return Err(invalid(
+                "database.max_connections",
+                "must be at least 1".into(),
+            ));
         }
         if self.server.body_limit_bytes == 0 {
-            return Err(invalid("server.body_limit_bytes", "must be at least 1".into()));
+            return Err(invalid(
+                "server.body_limit_bytes",
+                "must be at least 1".into(),
+            ));
         }
         let base = &self.whatsapp.graph_base_url;
         if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() < 9 {
@@ -425,9 +433,10 @@ impl Config {
 
     /// The media store URL.
     pub fn media_store(&self, paths: &Paths) -> String {
-        self.media.store.clone().unwrap_or_else(|| {
-            format!("file://{}", paths.data_dir().join("media").display())
-        })
+        self.media
+            .store
+            .clone()
+            .unwrap_or_else(|| format!("file://{}", paths.data_dir().join("media").display()))
     }
 }
 

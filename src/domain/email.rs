@@ -44,12 +44,22 @@ mod tests {
 
     #[test]
     fn lower_cases_and_trims() {
-        assert_eq!(Email::parse(" Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
+        assert_eq!(
+            Email::parse(" Ana@Example.COM ").unwrap().as_str(),
+            "ana@example.com"
+        );
     }
 
     #[test]
     fn refuses_what_is_not_an_address() {
-        for bad in ["", "ana", "@example.com", "ana@", "a b@example.com", "a@b@c"] {
+        for bad in [
+            "",
+            "ana",
+            "@example.com",
+            "ana@",
+            "a b@example.com",
+            "a@b@c",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }

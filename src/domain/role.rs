@@ -2,7 +2,9 @@ use super::InvalidValue;
 
 /// A member's role in a workspace. OWNER and ADMIN manage the workspace (members, numbers,
 /// campaigns); MEMBER answers conversations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, sqlx::Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, sqlx::Type,
+)]
 #[sqlx(type_name = "member_role", rename_all = "UPPERCASE")]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Role {

@@ -8,9 +8,14 @@ impl Tag {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let tag = raw.trim().to_lowercase();
         if tag.is_empty() || tag.chars().count() > 64 {
-            return Err(InvalidValue(format!("`{raw}` is not a tag: use 1 to 64 characters")));
+            return Err(InvalidValue(format!(
+                "`{raw}` is not a tag: use 1 to 64 characters"
+            )));
         }
-        if tag.chars().any(|c| c.is_control() || matches!(c, ',' | ';' | '|')) {
+        if tag
+            .chars()
+            .any(|c| c.is_control() || matches!(c, ',' | ';' | '|'))
+        {
             return Err(InvalidValue(format!(
                 "`{raw}` is not a tag: `,`, `;` and `|` separate tags"
             )));

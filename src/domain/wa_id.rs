@@ -60,14 +60,27 @@ mod tests {
 
     #[test]
     fn normalises_written_numbers() {
-        assert_eq!(WaId::parse("+1 (415) 555-0123").unwrap().as_str(), "14155550123");
+        assert_eq!(
+            WaId::parse("+1 (415) 555-0123").unwrap().as_str(),
+            "14155550123"
+        );
         assert_eq!(WaId::parse("14155550123").unwrap().as_str(), "14155550123");
-        assert_eq!(WaId::parse("+55.11.99999.0000").unwrap().as_str(), "5511999990000");
+        assert_eq!(
+            WaId::parse("+55.11.99999.0000").unwrap().as_str(),
+            "5511999990000"
+        );
     }
 
     #[test]
     fn refuses_what_is_not_a_number() {
-        for bad in ["", "abc", "+1 415 CALL NOW", "12345", "1234567890123456", "0415555012"] {
+        for bad in [
+            "",
+            "abc",
+            "+1 415 CALL NOW",
+            "12345",
+            "1234567890123456",
+            "0415555012",
+        ] {
             assert!(WaId::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }

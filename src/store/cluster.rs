@@ -129,7 +129,9 @@ impl ManagedCluster {
 
         let users_lock = open_lock(&dir.join("users.lock"))?;
         // Blocks while another process is stopping the server, so it is never stopped under us.
-        users_lock.lock_shared().map_err(|source| io_error(&dir, source))?;
+        users_lock
+            .lock_shared()
+            .map_err(|source| io_error(&dir, source))?;
         let cluster = Self {
             dir,
             bin_dir,
@@ -212,8 +214,7 @@ impl ManagedCluster {
             );
         }
         let conf = scratch.join("postgresql.conf");
-        let mut text =
-            std::fs::read_to_string(&conf).map_err(|source| io_error(&conf, source))?;
+        let mut text = std::fs::read_to_string(&conf).map_err(|source| io_error(&conf, source))?;
         text.push_str(&settings);
         std::fs::write(&conf, text).map_err(|source| io_error(&conf, source))?;
         std::fs::rename(&scratch, self.data_dir()).map_err(|source| io_error(&scratch, source))
@@ -221,8 +222,15 @@ impl ManagedCluster {
 
     fn is_running(&self) -> bool {
         // `pg_ctl status` exits 0 when a live postmaster owns the data directory.
-        self.run("pg_ctl", &["status".as_ref(), "-D".as_ref(), self.data_dir().as_os_str()])
-            .is_ok_and(|output| output.status.success())
+        self.run(
+            "pg_ctl",
+            &[
+                "status".as_ref(),
+                "-D".as_ref(),
+                self.data_dir().as_os_str(),
+            ],
+        )
+        .is_ok_and(|output| output.status.success())
     }
 
     fn start_server(&self) -> Result<(), ClusterError> {
@@ -246,7 +254,10 @@ impl ManagedCluster {
         }
         let mut detail = String::from_utf8_lossy(&output.stderr).trim().to_string();
         if let Some(tail) = log_tail(&log) {
-            detail.push_str(&format!("; the server log {} ends with: {tail}", log.display()));
+            detail.push_str(&format!(
+                "; the server log {} ends with: {tail}",
+                log.display()
+            ));
         }
         Err(ClusterError::Program {
             program: "pg_ctl start",
@@ -282,7 +293,11 @@ impl ManagedCluster {
     }
 
     /// Runs one server program, as the unprivileged server user when treeex is root.
-    fn run(&self, program: &'static str, args: &[&std::ffi::OsStr]) -> Result<Output, ClusterError> {
+    fn run(
+        &self,
+        program: &'static str,
+        args: &[&std::ffi::OsStr],
+    ) -> Result<Output, ClusterError> {
         let mut command = Command::new(self.bin_dir.join(program));
         command
             .args(args)
@@ -299,7 +314,10 @@ impl ManagedCluster {
         command.output().map_err(|source| ClusterError::Program {
             program,
             dir: self.dir.clone(),
-            detail: format!("cannot run {}: {source}", self.bin_dir.join(program).display()),
+            detail: format!(
+                "cannot run {}: {source}",
+                self.bin_dir.join(program).display()
+            ),
         })
     }
 
@@ -496,11 +514,17 @@ mod tests {
         assert_eq!(find_bin_dir(None, None, &lib), Some(lib.join("15/bin")));
 
         fake_install(&pg_config);
-        assert_eq!(find_bin_dir(None, Some(&pg_config), &lib), Some(pg_config.clone()));
+        assert_eq!(
+            find_bin_dir(None, Some(&pg_config), &lib),
+            Some(pg_config.clone())
+        );
 
         fake_install(&on_path);
         let path = std::env::join_paths([root.path().join("nothing"), on_path.clone()]).unwrap();
-        assert_eq!(find_bin_dir(Some(&path), Some(&pg_config), &lib), Some(on_path));
+        assert_eq!(
+            find_bin_dir(Some(&path), Some(&pg_config), &lib),
+            Some(on_path)
+        );
     }
 
     #[test]

@@ -37,7 +37,9 @@ pub enum StoreError {
     /// A value the database's rules refuse.
     #[error("{0}")]
     Invalid(String),
-    #[error("the database is unavailable")]
+    #[error(
+        "the database is unavailable; check that PostgreSQL runs and that [database] url (or DATABASE_URL) points at it"
+    )]
     Unavailable(#[source] sqlx::Error),
     #[error("the database failed")]
     Database(#[source] sqlx::Error),
@@ -96,10 +98,9 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10));
         let db = match &config.database.url {
             Some(url) => {
-                let options: PgConnectOptions = url
-                    .expose_secret()
-                    .parse()
-                    .map_err(|e| StoreError::Invalid(format!("[database] url is not valid: {e}")))?;
+                let options: PgConnectOptions = url.expose_secret().parse().map_err(|e| {
+                    StoreError::Invalid(format!("[database] url is not valid: {e}"))
+                })?;
                 let pool = pool_options.connect_with(options).await?;
                 Db {
                     pool,
@@ -188,7 +189,10 @@ pub async fn create_database(cluster: &ManagedCluster, name: &str) -> Result<(),
             .await?;
     if !exists {
         let sql = format!("CREATE DATABASE {}", quote_ident(name));
-        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await {
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+        {
             Ok(_) => {}
             // Another treeex process created it first.
             Err(e) if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("42P04") => {}

@@ -28,7 +28,8 @@ pub struct NewPhoneNumber<'a> {
     pub mps: i32,
 }
 
-const COLUMNS: &str = "id, workspace_id, phone_number_id, display_phone_number, waba_id, mps, created_at";
+const COLUMNS: &str =
+    "id, workspace_id, phone_number_id, display_phone_number, waba_id, mps, created_at";
 
 pub async fn add(
     db: &Db,

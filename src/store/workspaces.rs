@@ -41,7 +41,9 @@ pub struct NewWorkspace<'a> {
 pub async fn create(db: &Db, new: NewWorkspace<'_>) -> Result<CreatedWorkspace, StoreError> {
     let name = new.name.trim();
     if name.is_empty() {
-        return Err(StoreError::Invalid("a workspace needs a name (--name)".into()));
+        return Err(StoreError::Invalid(
+            "a workspace needs a name (--name)".into(),
+        ));
     }
     let api_key = format!("tx_{}", random_hex(24));
     let mut tx = db.pool().begin().await?;
