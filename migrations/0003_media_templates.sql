@@ -52,6 +52,6 @@ CREATE TABLE templates (
     updated_at       timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT templates_workspace_id_waba_id_name_language_key UNIQUE (workspace_id, waba_id, name, language),
     CONSTRAINT templates_workspace_id_id_key UNIQUE (workspace_id, id),
-    CONSTRAINT templates_name_format CHECK (name ~ '^[a-z0-9_]{1,512}$'),
+    CONSTRAINT templates_name_format CHECK (name ~ '^[a-z0-9_]+$' AND char_length(name) <= 512),
     CONSTRAINT templates_components_array CHECK (jsonb_typeof(components) = 'array')
 );

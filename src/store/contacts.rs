@@ -81,7 +81,7 @@ pub async fn page(
 }
 
 /// Whether an upserted contact was new or already there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Upserted {
     Imported,
