@@ -112,20 +112,35 @@ async fn workspace_owner_defaults_to_the_configured_user() {
 }
 
 #[tokio::test]
-async fn workspace_create_without_an_owner_is_bad_usage() {
+async fn workspace_create_without_any_owner_says_how_to_add_one() {
     let db = TestDb::new().await;
     let home = empty_home();
-    let failed =
-        run(db
+    let created =
+        ok(db
             .treeex(home.path())
             .args(["workspace", "create", "acme", "--name", "Acme"]));
-    assert_eq!(failed.code, 2, "{failed:?}");
+    assert!(created.stdout.contains("api key: tx_"), "{created:?}");
     assert!(
-        failed
-            .stderr
-            .starts_with("error: a workspace needs an owner"),
-        "{failed:?}"
+        created
+            .stdout
+            .contains("owner:   none yet; add one with `treeex member add --workspace acme --email EMAIL --role owner`"),
+        "{created:?}"
     );
+    let members: i64 = sqlx::query_scalar("SELECT count(*) FROM workspace_members")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(members, 0);
+    let json = ok(db.treeex(home.path()).args([
+        "workspace",
+        "create",
+        "other",
+        "--name",
+        "Other",
+        "--json",
+    ]))
+    .json();
+    assert_eq!(json["owner"], Value::Null);
 }
 
 #[tokio::test]

@@ -18,8 +18,7 @@ async fn workspace(db: &Db, slug: &str) -> WorkspaceId {
         workspaces::NewWorkspace {
             slug: &Slug::parse(slug).unwrap(),
             name: slug,
-            owner_email: &Email::parse("owner@example.com").unwrap(),
-            owner_name: None,
+            owner: Some((&Email::parse("owner@example.com").unwrap(), None)),
         },
     )
     .await
@@ -656,8 +655,7 @@ async fn duplicate_workspaces_members_and_numbers_are_domain_errors() {
         workspaces::NewWorkspace {
             slug: &Slug::parse("acme").unwrap(),
             name: "Acme",
-            owner_email: &Email::parse("x@example.com").unwrap(),
-            owner_name: None,
+            owner: Some((&Email::parse("x@example.com").unwrap(), None)),
         },
     )
     .await

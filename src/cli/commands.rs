@@ -42,27 +42,25 @@ async fn workspace(db: &Db, config: &Config, command: WorkspaceCommand) -> Resul
             owner,
             json,
         } => {
-            let owner = match owner {
-                Some(owner) => owner,
-                None => {
-                    let configured = config.user.email.as_deref().ok_or_else(|| {
-                        Failure::Usage(anyhow::anyhow!(
-                            "a workspace needs an owner: pass --owner EMAIL or set [user] email in the configuration"
-                        ))
-                    })?;
-                    Email::parse(configured).map_err(|e| Failure::Usage(e.into()))?
+            // The owner: --owner, else the configured user; with neither, the workspace starts
+            // without members and the output says how to add its owner.
+            let owner = match (owner, config.user.email.as_deref()) {
+                (Some(owner), _) => Some(owner),
+                (None, Some(configured)) => {
+                    Some(Email::parse(configured).map_err(|e| Failure::Usage(e.into()))?)
                 }
+                (None, None) => None,
             };
-            let owner_name = (config.user.email.as_deref() == Some(owner.as_str()))
-                .then_some(config.user.name.as_deref())
-                .flatten();
+            let owner_name = owner
+                .as_ref()
+                .filter(|o| config.user.email.as_deref() == Some(o.as_str()))
+                .and(config.user.name.as_deref());
             let created = workspaces::create(
                 db,
                 workspaces::NewWorkspace {
                     slug: &slug,
                     name: &name,
-                    owner_email: &owner,
-                    owner_name,
+                    owner: owner.as_ref().map(|email| (email, owner_name)),
                 },
             )
             .await?;
@@ -82,7 +80,13 @@ async fn workspace(db: &Db, config: &Config, command: WorkspaceCommand) -> Resul
                 println!("created workspace {} ({})", ws.slug, ws.name);
                 println!("id:      {}", ws.id);
                 println!("api key: {}", api_key.expose_secret());
-                println!("owner:   {}", created.owner.email);
+                match &created.owner {
+                    Some(owner) => println!("owner:   {}", owner.email),
+                    None => println!(
+                        "owner:   none yet; add one with `treeex member add --workspace {} --email EMAIL --role owner`, or set [user] email",
+                        ws.slug
+                    ),
+                }
             }
             Ok(())
         }

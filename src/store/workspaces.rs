@@ -1,4 +1,5 @@
-//! Workspaces: the tenants. Creating one also makes its owner a member, in one transaction.
+//! Workspaces: the tenants. Creating one also makes its owner (when one is named) a member, in
+//! one transaction.
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
@@ -28,14 +29,14 @@ impl Workspace {
 pub struct CreatedWorkspace {
     pub workspace: Workspace,
     pub api_key: SecretString,
-    pub owner: members::Member,
+    pub owner: Option<members::Member>,
 }
 
 pub struct NewWorkspace<'a> {
     pub slug: &'a Slug,
     pub name: &'a str,
-    pub owner_email: &'a Email,
-    pub owner_name: Option<&'a str>,
+    /// The owner's email and name; None makes a workspace without members yet.
+    pub owner: Option<(&'a Email, Option<&'a str>)>,
 }
 
 pub async fn create(db: &Db, new: NewWorkspace<'_>) -> Result<CreatedWorkspace, StoreError> {
@@ -65,14 +66,12 @@ pub async fn create(db: &Db, new: NewWorkspace<'_>) -> Result<CreatedWorkspace, 
         }
         _ => e.into(),
     })?;
-    let owner = members::add_in(
-        &mut tx,
-        workspace.workspace_id(),
-        new.owner_email,
-        new.owner_name,
-        Role::Owner,
-    )
-    .await?;
+    let owner = match new.owner {
+        Some((email, name)) => Some(
+            members::add_in(&mut tx, workspace.workspace_id(), email, name, Role::Owner).await?,
+        ),
+        None => None,
+    };
     tx.commit().await?;
     Ok(CreatedWorkspace {
         workspace,
