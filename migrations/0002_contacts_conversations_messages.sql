@@ -3,14 +3,17 @@
 -- A customer of a workspace. `wa_id` is the customer's WhatsApp id (the E.164 number without
 -- `+`). Meta's username users (2025+) may come with an empty `wa_id` and only a business-scoped
 -- `user_id` ("BSUID"), so either may identify a contact, and each is unique per workspace.
--- `opted_in` is marketing consent; the two timestamps record when it last changed.
--- `custom_fields` holds the extra columns of a contact import, for campaign parameters.
+-- `name` is what the business calls the customer (an agent, an import); `profile_name` is the
+-- WhatsApp display name the customer set, refreshed by every webhook; a name shown is `name`,
+-- else `profile_name`. `opted_in` is marketing consent; the two timestamps record when it last
+-- changed. `custom_fields` holds the extra columns of a contact import, for campaign parameters.
 CREATE TABLE contacts (
     id             uuid PRIMARY KEY,
     workspace_id   uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     wa_id          text,
     user_id        text,
     name           text,
+    profile_name   text,
     opted_in       boolean NOT NULL DEFAULT false,
     opted_in_at    timestamptz,
     opted_out_at   timestamptz,
@@ -32,7 +35,7 @@ CREATE INDEX contacts_tags_idx ON contacts USING gin (tags);
 -- ran out with nobody closing it.
 CREATE TYPE conversation_status AS ENUM ('OPEN', 'CLOSED', 'EXPIRED');
 
--- A conversation between one contact and one business number. `window_expires_at` is the end of
+-- The conversation between one contact and one business number. `window_expires_at` is the end of
 -- Meta's 24-hour customer service window (last inbound message + 24 h); free-form messages are
 -- only allowed before it. The inbox list reads `last_message_at`, `last_message_preview`,
 -- `unread_count` and `assignee_id` from here, so it never touches `messages` to draw a row.
@@ -60,10 +63,10 @@ CREATE TABLE conversations (
         REFERENCES contacts (workspace_id, id) ON DELETE CASCADE,
     CONSTRAINT conversations_unread_count_nonnegative CHECK (unread_count >= 0)
 );
--- One live conversation per contact and business number: a new inbound message joins it rather
--- than opening a second one.
-CREATE UNIQUE INDEX conversations_one_open_idx
-    ON conversations (phone_number_id, contact_id) WHERE status = 'OPEN';
+-- One conversation per contact and business number: a new inbound message joins it (reopening
+-- it when it was CLOSED or EXPIRED), so two webhooks racing for one contact can never open two.
+CREATE UNIQUE INDEX conversations_phone_number_contact_key
+    ON conversations (phone_number_id, contact_id);
 -- The inbox list: a workspace's conversations, most recent first, a page at a time.
 CREATE INDEX conversations_inbox_idx
     ON conversations (workspace_id, last_message_at DESC NULLS LAST, id DESC);
@@ -76,11 +79,14 @@ CREATE INDEX conversations_contact_idx ON conversations (workspace_id, contact_i
 
 CREATE TYPE message_direction AS ENUM ('INBOUND', 'OUTBOUND');
 
--- The lifecycle of a message. Meta's outbound states are sent < delivered < read, with failed
--- terminal. treeex adds:
+-- The lifecycle of a message. Meta's outbound states are sent, delivered, read and played (a
+-- voice message's first playback), and failed. treeex adds:
 --   pending   an outbound message committed to the outbox and not yet accepted by Meta;
 --   received  an inbound message (the customer sent it; there is nothing further to track).
-CREATE TYPE message_status AS ENUM ('pending', 'sent', 'delivered', 'read', 'failed', 'received');
+-- Statuses only move forward, in the order pending < sent < failed < delivered < read < played:
+-- failed ends a message that was not yet delivered, and a late failure of a delivered message
+-- changes nothing (see `app::ingest`).
+CREATE TYPE message_status AS ENUM ('pending', 'sent', 'delivered', 'read', 'played', 'failed', 'received');
 
 -- Every message of every kind, in both directions. `type` is Meta's message type as text (text,
 -- image, reaction, interactive, unsupported, ...), not an enum, because Meta adds types and an
@@ -105,13 +111,18 @@ CREATE TABLE messages (
     error_code             integer,
     error_title            text,
     error_details          text,
-    -- When Meta says it happened (`timestamp`), and when each status was reached.
+    -- When Meta says it happened (`timestamp`). `created_at` orders the thread: Meta's time for an
+    -- inbound message (webhooks arrive out of order), the time it was written for an outbound one.
     wa_timestamp           timestamptz,
     created_at             timestamptz NOT NULL DEFAULT now(),
     sent_at                timestamptz,
     delivered_at           timestamptz,
     read_at                timestamptz,
+    played_at              timestamptz,
     failed_at              timestamptz,
+    -- The customer edited or deleted (revoked) this message.
+    edited_at              timestamptz,
+    revoked_at             timestamptz,
     updated_at             timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT messages_workspace_id_id_key UNIQUE (workspace_id, id),
     -- Meta delivers webhooks at least once: the same message arriving twice is the same row.

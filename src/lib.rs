@@ -7,7 +7,9 @@
 
 pub mod app;
 pub mod cli;
+pub mod cloud_api;
 pub mod config;
 pub mod domain;
 pub mod logging;
+pub mod server;
 pub mod store;

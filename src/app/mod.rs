@@ -2,3 +2,4 @@
 //! the TUI and the listener call these rather than talking SQL themselves.
 
 pub mod contact_import;
+pub mod ingest;

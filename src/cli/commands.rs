@@ -7,7 +7,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::output::{self, or_dash, time};
-use super::{Command, ContactCommand, Failure, MemberCommand, PhoneCommand, WorkspaceCommand};
+use super::{
+    Command, ContactCommand, Failure, MemberCommand, PhoneCommand, WebhookCommand, WorkspaceCommand,
+};
 use crate::app::contact_import::{self, ImportError, Outcome};
 use crate::config::Config;
 use crate::domain::{Email, Slug, Tag, WorkspaceId};
@@ -27,6 +29,63 @@ pub async fn run(db: &Db, config: &Config, command: Command) -> Result<(), Failu
         Command::Member(command) => member(db, command).await,
         Command::Phone(command) => phone(db, command).await,
         Command::Contact(command) => contact(db, command).await,
+        Command::Webhook(command) => webhook(db, config, command).await,
+        Command::Serve { listen } => super::serve::run(db, config, listen).await,
+    }
+}
+
+async fn webhook(db: &Db, config: &Config, command: WebhookCommand) -> Result<(), Failure> {
+    match command {
+        WebhookCommand::Failures {
+            workspace,
+            limit,
+            json,
+        } => {
+            let id = match &workspace {
+                Some(slug) => Some(workspace_id(db, slug).await?),
+                None => None,
+            };
+            let failures = crate::store::webhooks::open_failures(db, id, limit).await?;
+            if json.json {
+                output::json(&failures)?;
+            } else {
+                print!(
+                    "{}",
+                    output::table(
+                        &["ID", "RECEIVED", "PHONE NUMBER ID", "FIELD", "REASON"],
+                        failures.iter().map(|f| vec![
+                            f.id.to_string(),
+                            time(f.received_at),
+                            or_dash(f.phone_number_id.as_deref()),
+                            f.field.clone(),
+                            f.reason.clone(),
+                        ]),
+                    )
+                );
+            }
+            Ok(())
+        }
+        WebhookCommand::Replay { id, json } => {
+            let settings = crate::app::ingest::IngestSettings::from_config(&config.ingest);
+            let replay = crate::app::ingest::replay(db, &settings, id).await?;
+            if json.json {
+                output::json(&json!({
+                    "id": id,
+                    "resolved": replay.resolved,
+                    "reason": replay.reason,
+                }))?;
+            } else if replay.resolved {
+                println!("applied webhook failure {id}; it is resolved");
+            }
+            if replay.resolved {
+                Ok(())
+            } else {
+                Err(Failure::Work(anyhow::anyhow!(
+                    "webhook failure {id} still cannot be applied: {}",
+                    replay.reason.unwrap_or_default()
+                )))
+            }
+        }
     }
 }
 

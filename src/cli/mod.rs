@@ -6,7 +6,9 @@
 
 mod commands;
 mod output;
+mod serve;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -34,6 +36,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run headless: the webhook listener for a whole team; logs to stdout and the log file;
+    /// stops cleanly on SIGINT and SIGTERM.
+    Serve {
+        /// The listen address (default: [server] listen).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
     /// Apply the database migrations (every command also applies pending ones at start).
     Migrate,
     /// Workspaces: the tenants.
@@ -48,6 +57,33 @@ pub enum Command {
     /// Contacts: the customers of a workspace.
     #[command(subcommand, arg_required_else_help = true)]
     Contact(ContactCommand),
+    /// Signed webhook bodies that could not be applied, and re-applying them.
+    #[command(subcommand, arg_required_else_help = true)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// The parts of signed webhooks that could not be applied and are not resolved yet, newest
+    /// first: of one workspace, or without --workspace every one, including those of numbers
+    /// no workspace has.
+    Failures {
+        #[arg(long, value_name = "SLUG")]
+        workspace: Option<Slug>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..))]
+        limit: i64,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Apply a kept failure again (after connecting its number, syncing its template, or
+    /// upgrading treeex); exits 1 when it still cannot be applied.
+    Replay {
+        /// The failure's id, as `webhook failures` shows it.
+        id: uuid::Uuid,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -271,7 +307,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let env = Environment::from_process();
     let paths = Paths::from_platform()?;
     let config = Config::load(cli.config.as_deref(), &env, &paths)?;
-    let _log = crate::logging::to_file(&config, &paths);
+    let echo = match cli.command {
+        Some(Command::Serve { .. }) => crate::logging::Echo::Stdout,
+        _ => crate::logging::Echo::FileOnly,
+    };
+    let _log = crate::logging::init(&config, &paths, echo);
     let Some(command) = cli.command else {
         return Err(Failure::Usage(anyhow::anyhow!(
             "no command given; `treeex --help` lists them"

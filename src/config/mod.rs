@@ -203,6 +203,8 @@ impl Default for TuiConfig {
 pub struct IngestConfig {
     pub stop_words: Vec<String>,
     pub start_words: Vec<String>,
+    /// Template quick-reply button payloads that opt the contact out.
+    pub stop_payloads: Vec<String>,
 }
 
 impl Default for IngestConfig {
@@ -210,6 +212,7 @@ impl Default for IngestConfig {
         Self {
             stop_words: vec!["STOP".into(), "UNSUBSCRIBE".into()],
             start_words: vec!["START".into()],
+            stop_payloads: Vec::new(),
         }
     }
 }

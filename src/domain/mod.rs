@@ -4,12 +4,14 @@
 mod email;
 mod role;
 mod slug;
+mod status;
 mod tag;
 mod wa_id;
 
 pub use email::Email;
 pub use role::Role;
 pub use slug::Slug;
+pub use status::MessageStatus;
 pub use tag::Tag;
 pub use wa_id::WaId;
 

@@ -161,3 +161,108 @@ pub async fn upsert_many(
 fn tag_strings(tags: &[Tag]) -> Vec<String> {
     tags.iter().map(|t| t.as_str().to_string()).collect()
 }
+
+/// The contact a webhook names, made on first contact: by wa_id when Meta gives one, else by its
+/// business-scoped user id. The WhatsApp profile name is refreshed; the business's own name for
+/// the contact is left alone.
+pub async fn upsert_from_webhook(
+    conn: &mut PgConnection,
+    workspace: WorkspaceId,
+    wa_id: Option<&str>,
+    user_id: Option<&str>,
+    profile_name: Option<&str>,
+) -> Result<Uuid, StoreError> {
+    let (conflict, wa_id, user_id) = match (wa_id, user_id) {
+        (Some(wa_id), _) => ("(workspace_id, wa_id)", Some(wa_id), None),
+        (None, Some(user_id)) => ("(workspace_id, user_id)", None, Some(user_id)),
+        (None, None) => {
+            return Err(StoreError::Invalid(
+                "a contact needs a wa_id or a user id".into(),
+            ));
+        }
+    };
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO contacts AS c (id, workspace_id, wa_id, user_id, profile_name) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT {conflict} DO UPDATE SET \
+             profile_name = COALESCE(EXCLUDED.profile_name, c.profile_name), \
+             updated_at = CASE WHEN EXCLUDED.profile_name IS DISTINCT FROM c.profile_name \
+                                    AND EXCLUDED.profile_name IS NOT NULL \
+                               THEN now() ELSE c.updated_at END \
+         RETURNING id"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(workspace.0)
+    .bind(wa_id)
+    .bind(user_id)
+    .bind(profile_name)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Records a consent change caused by a message (a stop or start keyword, an opt-out button).
+/// A redelivered message records it once, and an older change never overrides a newer one.
+pub async fn record_consent(
+    conn: &mut PgConnection,
+    workspace: WorkspaceId,
+    contact: Uuid,
+    opted_in: bool,
+    source: &str,
+    wa_message_id: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let recorded = sqlx::query(
+        "INSERT INTO consent_events (id, workspace_id, contact_id, opted_in, source, wa_message_id, occurred_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (contact_id, wa_message_id) DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(workspace.0)
+    .bind(contact)
+    .bind(opted_in)
+    .bind(source)
+    .bind(wa_message_id)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if recorded == 0 {
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE contacts SET opted_in = $3, \
+             opted_in_at = CASE WHEN $3 THEN $4 ELSE opted_in_at END, \
+             opted_out_at = CASE WHEN NOT $3 THEN $4 ELSE opted_out_at END, \
+             updated_at = now() \
+         WHERE workspace_id = $1 AND id = $2 \
+           AND (GREATEST(opted_in_at, opted_out_at) IS NULL OR GREATEST(opted_in_at, opted_out_at) <= $4)",
+    )
+    .bind(workspace.0)
+    .bind(contact)
+    .bind(opted_in)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The customer changed their number: the contact moves to the new wa_id, unless a contact with
+/// that wa_id already exists (then both stay, and the system message in the thread tells why).
+pub async fn change_wa_id(
+    conn: &mut PgConnection,
+    workspace: WorkspaceId,
+    contact: Uuid,
+    new_wa_id: &str,
+) -> Result<bool, StoreError> {
+    let moved = sqlx::query(
+        "UPDATE contacts SET wa_id = $3, updated_at = now() \
+         WHERE workspace_id = $1 AND id = $2 \
+           AND NOT EXISTS (SELECT 1 FROM contacts WHERE workspace_id = $1 AND wa_id = $3)",
+    )
+    .bind(workspace.0)
+    .bind(contact)
+    .bind(new_wa_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(moved == 1)
+}

@@ -5,10 +5,16 @@
 //! path. Constraint violations come back as domain errors that say what was wrong in the user's
 //! words, never as SQL errors.
 
+pub mod campaigns;
 pub mod cluster;
 pub mod contacts;
+pub mod conversations;
+pub mod events;
 pub mod members;
+pub mod messages;
 pub mod phones;
+pub mod templates;
+pub mod webhooks;
 pub mod workspaces;
 
 use std::sync::Arc;

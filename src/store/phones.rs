@@ -89,3 +89,60 @@ pub async fn list(db: &Db, workspace: WorkspaceId) -> Result<Vec<PhoneNumber>, S
     .fetch_all(db.pool())
     .await?)
 }
+
+/// Where a webhook for Meta's `phone_number_id` belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub phone_number: Uuid,
+    pub workspace: WorkspaceId,
+}
+
+pub async fn route(
+    conn: &mut sqlx::PgConnection,
+    phone_number_id: &str,
+) -> Result<Option<Route>, StoreError> {
+    let row: Option<(Uuid, Uuid)> =
+        sqlx::query_as("SELECT id, workspace_id FROM phone_numbers WHERE phone_number_id = $1")
+            .bind(phone_number_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(phone_number, workspace)| Route {
+        phone_number,
+        workspace: WorkspaceId(workspace),
+    }))
+}
+
+/// An error Meta reported against the number, not tied to one message.
+#[derive(Debug, Clone)]
+pub struct NumberError<'a> {
+    pub code: i32,
+    pub title: Option<&'a str>,
+    pub message: Option<&'a str>,
+    pub details: Option<&'a str>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+pub async fn record_error(
+    conn: &mut sqlx::PgConnection,
+    route: Route,
+    error: &NumberError<'_>,
+    archive_id: Option<Uuid>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO phone_number_errors \
+             (id, workspace_id, phone_number_id, code, title, message, details, occurred_at, archive_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(route.workspace.0)
+    .bind(route.phone_number)
+    .bind(error.code)
+    .bind(error.title)
+    .bind(error.message)
+    .bind(error.details)
+    .bind(error.occurred_at)
+    .bind(archive_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

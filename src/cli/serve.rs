@@ -1,0 +1,86 @@
+//! `treeex serve`: the headless mode. Runs the webhook listener until SIGINT or SIGTERM, then
+//! stops accepting, lets the requests in flight finish (at most 10 s), and exits 0.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use super::Failure;
+use crate::config::Config;
+use crate::server::Listener;
+use crate::store::{Db, webhooks};
+
+/// How long requests in flight may take to finish after a stop signal.
+const DRAIN: Duration = Duration::from_secs(10);
+
+pub async fn run(db: &Db, config: &Config, listen: Option<SocketAddr>) -> Result<(), Failure> {
+    let address = listen.unwrap_or(config.server.listen);
+    let tcp = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address} (set [server] listen or --listen)"))?;
+    let local = tcp.local_addr().context("the listener has no address")?;
+    if config.whatsapp.app_secret.is_none() {
+        tracing::warn!(
+            "[whatsapp] app_secret is not set: every POST /webhook will be refused with 401"
+        );
+    }
+    println!("treeex serve: listening on http://{local}");
+    tracing::info!(address = %local, "listening");
+
+    let stop = CancellationToken::new();
+    let signals = tokio::spawn(forward_signals(stop.clone()));
+    let pruning = tokio::spawn(prune_archive(db.clone(), config.webhook.archive_days));
+
+    let listener = Listener::new(db.clone(), config);
+    let server = listener.serve(tcp, stop.clone().cancelled_owned());
+    let drained = async {
+        stop.cancelled().await;
+        tokio::time::sleep(DRAIN).await;
+    };
+    let result = tokio::select! {
+        result = server => result.context("the listener failed"),
+        () = drained => {
+            tracing::warn!("requests in flight did not finish within {} s; stopping anyway", DRAIN.as_secs());
+            Ok(())
+        }
+    };
+    signals.abort();
+    pruning.abort();
+    tracing::info!("stopped");
+    result.map_err(Failure::Work)
+}
+
+/// Waits for SIGINT or SIGTERM and cancels `stop`.
+async fn forward_signals(stop: CancellationToken) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+        () = terminate => tracing::info!("SIGTERM: stopping"),
+    }
+    stop.cancel();
+}
+
+/// Deletes archived webhook bodies past `[webhook] archive_days`, at start and then hourly.
+async fn prune_archive(db: Db, days: u32) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match webhooks::prune_archive(&db, days).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, days, "pruned archived webhook bodies"),
+            Err(error) => tracing::warn!(%error, "could not prune the webhook archive"),
+        }
+    }
+}

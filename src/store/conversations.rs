@@ -1,0 +1,64 @@
+//! Conversations: one per contact and business number, with what the inbox list shows of it
+//! (last message, unread count, the customer's 24-hour window).
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::WorkspaceId;
+
+/// The conversation of a contact with a business number, opened on first contact. Locks it for
+/// the rest of the transaction, so concurrent webhooks for one contact take turns.
+pub async fn open_for_contact(
+    conn: &mut PgConnection,
+    workspace: WorkspaceId,
+    phone_number: Uuid,
+    contact: Uuid,
+) -> Result<Uuid, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO conversations (id, workspace_id, phone_number_id, contact_id) \
+         VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (phone_number_id, contact_id) DO UPDATE SET updated_at = conversations.updated_at \
+         RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(workspace.0)
+    .bind(phone_number)
+    .bind(contact)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Records a new message from the customer at `at`: reopens the conversation, moves its window
+/// to `at` + 24 h (never backwards), and makes it the last message unless a later one is known.
+pub async fn record_inbound(
+    conn: &mut PgConnection,
+    workspace: WorkspaceId,
+    conversation: Uuid,
+    at: DateTime<Utc>,
+    preview: &str,
+    unread: bool,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE conversations SET \
+             status = 'OPEN', closed_at = NULL, \
+             window_expires_at = GREATEST(window_expires_at, $3), \
+             last_inbound_at = GREATEST(last_inbound_at, $4), \
+             last_message_preview = CASE WHEN last_message_at IS NULL OR $4 >= last_message_at \
+                                         THEN $5 ELSE last_message_preview END, \
+             last_message_at = GREATEST(last_message_at, $4), \
+             unread_count = unread_count + $6, \
+             updated_at = now() \
+         WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(workspace.0)
+    .bind(conversation)
+    .bind(at + Duration::hours(24))
+    .bind(at)
+    .bind(preview)
+    .bind(i32::from(unread))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
