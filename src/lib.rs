@@ -13,3 +13,9 @@ pub mod domain;
 pub mod logging;
 pub mod server;
 pub mod store;
+
+/// Installs the TLS crypto provider (ring) that reqwest's rustls needs before any HTTP client
+/// is built; calling it again is harmless.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
