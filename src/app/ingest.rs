@@ -504,15 +504,7 @@ impl Run {
         if wa_id.is_none() && user_id.is_none() {
             return Ok(Err("the message names no sender".into()));
         }
-        let profile = value.contacts.iter().find(|p| {
-            (wa_id.is_some() && p.wa_id.as_deref() == wa_id)
-                || (user_id.is_some() && p.user_id.as_deref() == user_id)
-        });
-        let profile = profile.or(if value.contacts.len() == 1 {
-            value.contacts.first()
-        } else {
-            None
-        });
+        let profile = value.profile_of(message);
         let contact = contacts::upsert_from_webhook(
             conn,
             route.workspace,
@@ -708,14 +700,14 @@ fn single_change_envelope(
     change: &Change,
     value: &Value,
 ) -> Value {
-    json!({
-        "object": notification.object,
-        "entry": [{
-            "id": entry.id,
-            "time": entry.time,
-            "changes": [{ "field": change.field, "value": value }],
-        }],
-    })
+    let mut kept_entry = json!({
+        "id": entry.id,
+        "changes": [{ "field": change.field, "value": value }],
+    });
+    if let Some(time) = entry.time {
+        kept_entry["time"] = json!(time);
+    }
+    json!({ "object": notification.object, "entry": [kept_entry] })
 }
 
 fn phone_number_id_of(value: &Value) -> Option<String> {
