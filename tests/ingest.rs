@@ -939,3 +939,49 @@ proptest! {
         })?;
     }
 }
+
+#[tokio::test]
+async fn the_archive_keeps_bodies_for_archive_days_and_failures_outlive_it() {
+    let f = Fixture::new().await;
+    let body = messages_body(
+        "555000111222333",
+        vec![item("wamid.P1", 100, "text", json!({ "body": "x" }))],
+    );
+    let receipt = f.receive(&body).await;
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT body FROM webhook_archive WHERE id = $1")
+        .bind(receipt.archive_id)
+        .fetch_one(f.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        body.to_string().into_bytes(),
+        "the raw bytes, as they came"
+    );
+    f.receive(&messages_body(
+        NUMBER,
+        vec![item("wamid.P2", 100, "text", json!({ "body": "y" }))],
+    ))
+    .await;
+    sqlx::query(
+        "UPDATE webhook_archive SET received_at = now() - interval '31 days' WHERE id = $1",
+    )
+    .bind(receipt.archive_id)
+    .execute(f.pool())
+    .await
+    .unwrap();
+    let pruned = treeex::store::webhooks::prune_archive(&f.db.db, 30)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 1);
+    assert_eq!(
+        f.count("SELECT count(*) FROM webhook_archive").await,
+        1,
+        "the recent body stays"
+    );
+    let archive: Option<Uuid> = sqlx::query_scalar("SELECT archive_id FROM webhook_failures")
+        .fetch_one(f.pool())
+        .await
+        .unwrap();
+    assert_eq!(archive, None, "the failure keeps its own copy");
+}
