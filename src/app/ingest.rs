@@ -25,8 +25,8 @@ use crate::store::phones::{NumberError, Route};
 use crate::store::templates::TemplateKey;
 use crate::store::webhooks::{NewFailure, Outcome};
 use crate::store::{
-    Db, StoreError, campaigns, contacts, conversations, events, is_unavailable, messages, phones,
-    templates, webhooks,
+    Db, StoreError, campaigns, contacts, conversations, events, messages, phones, templates,
+    webhooks,
 };
 
 /// What ingest needs of the configuration: the consent keywords.
@@ -72,6 +72,9 @@ pub enum IngestError {
     Store(#[from] StoreError),
 }
 
+/// How often a body is applied again after a deadlock before the answer is 503.
+const ATTEMPTS: usize = 3;
+
 /// Applies one signed webhook body. Call it only after the signature has been checked.
 pub async fn receive(
     db: &Db,
@@ -79,6 +82,24 @@ pub async fn receive(
     body: &[u8],
 ) -> Result<Receipt, IngestError> {
     let received_at = Utc::now();
+    let mut attempt = 1;
+    loop {
+        match receive_once(db, settings, body, received_at).await {
+            Err(IngestError::Store(StoreError::Retry(error))) if attempt < ATTEMPTS => {
+                tracing::debug!(%error, attempt, "applying a webhook body again");
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn receive_once(
+    db: &Db,
+    settings: &IngestSettings,
+    body: &[u8],
+    received_at: DateTime<Utc>,
+) -> Result<Receipt, IngestError> {
     let mut tx = db.pool().begin().await.map_err(StoreError::from)?;
     let notification = match Notification::parse(body) {
         Ok(notification) => notification,
@@ -320,10 +341,8 @@ impl Run {
                 savepoint.commit().await?;
                 Ok(())
             }
-            Err(StoreError::Unavailable(error)) => Err(StoreError::Unavailable(error)),
-            Err(StoreError::Database(error)) if is_unavailable(&error) => {
-                Err(StoreError::Unavailable(error))
-            }
+            // Not this part's fault: the whole body fails (and is run again, or answered 503).
+            Err(error @ (StoreError::Unavailable(_) | StoreError::Retry(_))) => Err(error),
             Err(error) => {
                 savepoint.rollback().await?;
                 (self.events, self.failures, self.changed) = before;

@@ -174,7 +174,8 @@ fn time_slot(status: MessageStatus) -> Option<usize> {
 
 /// Applies status reports to the outbound messages of one number in one statement: each message
 /// moves to the highest status it has been told of, and keeps the earliest time of each status.
-/// Reports for wamids not recorded yet are parked. Returns the messages that moved.
+/// Rows are locked in id order, so concurrent batches cannot deadlock over them. Reports for
+/// wamids not recorded yet are parked. Returns the messages that moved.
 pub async fn apply_statuses(
     conn: &mut PgConnection,
     workspace: WorkspaceId,
@@ -232,7 +233,7 @@ pub async fn apply_statuses(
                          THEN i.status ELSE m.status END AS new_status \
              FROM messages m JOIN input i ON m.wa_message_id = i.wamid \
              WHERE m.workspace_id = $1 AND m.phone_number_id = $2 AND m.direction = 'OUTBOUND' \
-             FOR UPDATE OF m) \
+             ORDER BY m.id FOR UPDATE OF m) \
          UPDATE messages m SET \
              status = c.new_status, \
              sent_at = LEAST(m.sent_at, c.sent_at), \

@@ -47,6 +47,10 @@ pub enum StoreError {
         "the database is unavailable; check that PostgreSQL runs and that [database] url (or DATABASE_URL) points at it"
     )]
     Unavailable(#[source] sqlx::Error),
+    /// A deadlock or serialization failure: the transaction did nothing and may simply be run
+    /// again.
+    #[error("the database asked to run the transaction again")]
+    Retry(#[source] sqlx::Error),
     #[error("the database failed")]
     Database(#[source] sqlx::Error),
     #[error("cannot start the managed PostgreSQL")]
@@ -59,6 +63,8 @@ impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         if is_unavailable(&error) {
             StoreError::Unavailable(error)
+        } else if is_retryable(&error) {
+            StoreError::Retry(error)
         } else {
             StoreError::Database(error)
         }
@@ -80,6 +86,15 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
         }),
         _ => false,
     }
+}
+
+/// True for a deadlock (40P01) or serialization failure (40001): nothing was done, and the
+/// same transaction run again will likely succeed.
+pub fn is_retryable(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| matches!(&*code, "40001" | "40P01"))
 }
 
 /// The name of the constraint a database error violated, if any.
