@@ -835,11 +835,17 @@ async fn a_change_treeex_does_not_know_is_kept_and_answered() {
     );
     let receipt = f.receive(&body).await;
     assert_eq!(receipt.outcome, Outcome::Unapplied);
-    let reason: String = sqlx::query_scalar("SELECT reason FROM webhook_failures")
-        .fetch_one(f.pool())
-        .await
-        .unwrap();
+    let (reason, workspace): (String, Option<Uuid>) =
+        sqlx::query_as("SELECT reason, workspace_id FROM webhook_failures")
+            .fetch_one(f.pool())
+            .await
+            .unwrap();
     assert_eq!(reason, "treeex does not handle `account_update` webhooks");
+    assert_eq!(
+        workspace,
+        Some(f.workspace.0),
+        "kept with the workspace of its WABA"
+    );
 }
 
 #[tokio::test]

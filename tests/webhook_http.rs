@@ -431,6 +431,11 @@ async fn a_body_over_the_limit_is_413_and_not_archived() {
         1
     );
     assert_eq!(messages_with(db.pool(), "wamid.LARGE1").await, 0);
+    let metrics = http.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("treeex_webhook_requests_total{outcome=\"too_large\"}"),
+        "the refusal is counted: {metrics}"
+    );
 }
 
 #[tokio::test]

@@ -197,6 +197,8 @@ struct Run {
     record_failures: bool,
     last_reason: Option<String>,
     changed: BTreeSet<(Uuid, Uuid)>,
+    /// The WABA of the entry being applied (`entry.id`).
+    waba_id: Option<String>,
 }
 
 impl Run {
@@ -209,6 +211,7 @@ impl Run {
             record_failures: true,
             last_reason: None,
             changed: BTreeSet::new(),
+            waba_id: None,
         }
     }
 
@@ -238,8 +241,17 @@ impl Run {
     async fn fail(
         &mut self,
         conn: &mut PgConnection,
-        failure: NewFailure,
+        mut failure: NewFailure,
     ) -> Result<(), StoreError> {
+        // Kept where the workspace's people look for it, when the part names its workspace.
+        if failure.workspace.is_none() {
+            failure.workspace = phones::workspace_for(
+                conn,
+                failure.phone_number_id.as_deref(),
+                self.waba_id.as_deref(),
+            )
+            .await?;
+        }
         self.failures += 1;
         metrics::counter!("treeex_webhook_events_total", "kind" => "failure").increment(1);
         tracing::warn!(field = %failure.field, reason = %failure.reason, "kept a webhook part that could not be applied");
@@ -260,6 +272,7 @@ impl Run {
         entry: &Entry,
         change: &Change,
     ) -> Result<(), StoreError> {
+        self.waba_id = Some(entry.id.clone()).filter(|id| !id.is_empty());
         let envelope = single_change_envelope(notification, entry, change, &change.value);
         let kind = match change.parse() {
             Ok(kind) => kind,

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 use super::Failure;
@@ -26,11 +27,15 @@ pub async fn run(db: &Db, config: &Config, listen: Option<SocketAddr>) -> Result
             "[whatsapp] app_secret is not set: every POST /webhook will be refused with 401"
         );
     }
+    // The handlers exist before anyone can learn the address: a signal sent the moment the
+    // line below is read still stops the process cleanly.
+    let interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    let terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let stop = CancellationToken::new();
+    let signals = tokio::spawn(forward_signals(interrupt, terminate, stop.clone()));
     println!("treeex serve: listening on http://{local}");
     tracing::info!(address = %local, "listening");
 
-    let stop = CancellationToken::new();
-    let signals = tokio::spawn(forward_signals(stop.clone()));
     let pruning = tokio::spawn(prune_archive(db.clone(), config.webhook.archive_days));
 
     let listener = Listener::new(db.clone(), config);
@@ -53,21 +58,10 @@ pub async fn run(db: &Db, config: &Config, listen: Option<SocketAddr>) -> Result
 }
 
 /// Waits for SIGINT or SIGTERM and cancels `stop`.
-async fn forward_signals(stop: CancellationToken) {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
+async fn forward_signals(mut interrupt: Signal, mut terminate: Signal, stop: CancellationToken) {
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
-        () = terminate => tracing::info!("SIGTERM: stopping"),
+        _ = interrupt.recv() => tracing::info!("SIGINT: stopping"),
+        _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
     }
     stop.cancel();
 }

@@ -358,6 +358,22 @@ impl Config {
                 ));
             }
         }
+        for (key, secret) in [
+            ("whatsapp.app_secret", &self.whatsapp.app_secret),
+            ("whatsapp.verify_token", &self.whatsapp.verify_token),
+        ] {
+            use secrecy::ExposeSecret;
+            if secret
+                .as_ref()
+                .is_some_and(|s| s.expose_secret().trim().is_empty())
+            {
+                return Err(invalid(
+                    key,
+                    "is empty; set the real value, or leave the key out (then every webhook is refused)"
+                        .into(),
+                ));
+            }
+        }
         if self.database.max_connections == 0 {
             return Err(invalid(
                 "database.max_connections",

@@ -173,6 +173,11 @@ fn invalid_values_are_named() {
             "[ingest]\nstop_words = [\"STOP\", \" \"]\n",
             "ingest.stop_words",
         ),
+        ("[whatsapp]\napp_secret = \"\"\n", "whatsapp.app_secret"),
+        (
+            "[whatsapp]\nverify_token = \" \"\n",
+            "whatsapp.verify_token",
+        ),
     ] {
         let error = load_text(text).expect_err(text);
         let (key, _) = invalid_key(error);

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::body::Body;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -58,13 +58,11 @@ impl Listener {
     }
 
     pub fn router(&self) -> Router {
-        let body_limit = self.inner.body_limit;
         Router::new()
             .route("/webhook", get(verify).post(notify))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(render_metrics))
-            .layer(DefaultBodyLimit::max(body_limit))
             .layer(tower_http::trace::TraceLayer::new_for_http())
             .with_state(self.clone())
     }
@@ -109,8 +107,24 @@ async fn verify(
 }
 
 /// `POST /webhook`: signature on the raw bytes first, then ingest; 200 only after commit.
-async fn notify(State(listener): State<Listener>, headers: HeaderMap, body: Bytes) -> Response {
+async fn notify(State(listener): State<Listener>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
+    // Read here rather than by an extractor, so a refused body is answered and counted alike.
+    let body = match axum::body::to_bytes(body, listener.inner.body_limit).await {
+        Ok(body) => body,
+        Err(error) => {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|cause| cause.is::<http_body_util::LengthLimitError>());
+            return if too_large {
+                count("too_large");
+                StatusCode::PAYLOAD_TOO_LARGE.into_response()
+            } else {
+                tracing::warn!(%error, "could not read a webhook body");
+                count("unreadable");
+                StatusCode::BAD_REQUEST.into_response()
+            };
+        }
+    };
     let signature = headers
         .get(signature::SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok());

@@ -146,3 +146,24 @@ pub async fn record_error(
     .await?;
     Ok(())
 }
+
+/// The workspace a webhook part belongs to when it names a connected number, or else a WABA
+/// that exactly one workspace has numbers of; None when neither tells.
+pub async fn workspace_for(
+    conn: &mut sqlx::PgConnection,
+    phone_number_id: Option<&str>,
+    waba_id: Option<&str>,
+) -> Result<Option<WorkspaceId>, StoreError> {
+    let workspaces: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT DISTINCT workspace_id FROM phone_numbers \
+         WHERE phone_number_id = $1 OR ($1 IS NULL AND waba_id = $2)",
+    )
+    .bind(phone_number_id)
+    .bind(waba_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(match workspaces.as_slice() {
+        [one] => Some(WorkspaceId(*one)),
+        _ => None,
+    })
+}
