@@ -717,6 +717,10 @@ fn status_report(status: &StatusUpdate) -> Option<messages::StatusReport> {
         error_code: error.map(|e| i32::try_from(e.code).unwrap_or(i32::MAX)),
         error_title: error.and_then(|e| e.title.clone().or_else(|| e.message.clone())),
         error_details: error.and_then(|e| e.details.clone()),
+        message_id: status
+            .biz_opaque_callback_data
+            .as_deref()
+            .and_then(|data| data.parse().ok()),
     })
 }
 

@@ -3,3 +3,5 @@
 
 pub mod contact_import;
 pub mod ingest;
+pub mod outbox;
+pub mod templates;

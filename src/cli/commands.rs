@@ -8,7 +8,8 @@ use serde_json::json;
 
 use super::output::{self, or_dash, time};
 use super::{
-    Command, ContactCommand, Failure, MemberCommand, PhoneCommand, WebhookCommand, WorkspaceCommand,
+    Command, ContactCommand, Failure, MemberCommand, PhoneCommand, TemplateCommand, WebhookCommand,
+    WorkspaceCommand,
 };
 use crate::app::contact_import::{self, ImportError, Outcome};
 use crate::config::Config;
@@ -31,6 +32,74 @@ pub async fn run(db: &Db, config: &Config, command: Command) -> Result<(), Failu
         Command::Contact(command) => contact(db, command).await,
         Command::Webhook(command) => webhook(db, config, command).await,
         Command::Serve { listen } => super::serve::run(db, config, listen).await,
+        Command::Template(command) => template(db, config, command).await,
+        Command::Send(args) => super::send::run(db, config, args).await,
+    }
+}
+
+/// The Graph API client the configuration names.
+pub(super) fn graph_client(
+    config: &Config,
+) -> Result<crate::cloud_api::graph::GraphClient, Failure> {
+    crate::cloud_api::graph::GraphClient::new(
+        &config.whatsapp.graph_base_url,
+        &config.whatsapp.api_version,
+        std::time::Duration::from_secs(config.outbox.request_timeout_secs),
+    )
+    .map_err(|e| Failure::Work(anyhow::Error::new(e).context("cannot build the Graph API client")))
+}
+
+async fn template(db: &Db, config: &Config, command: TemplateCommand) -> Result<(), Failure> {
+    match command {
+        TemplateCommand::Sync {
+            workspace,
+            phone_number_id,
+            json,
+        } => {
+            let id = workspace_id(db, &workspace.workspace).await?;
+            let graph = graph_client(config)?;
+            let synced = crate::app::templates::sync(db, &graph, id, phone_number_id.as_deref())
+                .await
+                .map_err(|e| Failure::Work(e.into()))?;
+            if json.json {
+                output::json(&synced)?;
+            } else {
+                for waba in &synced {
+                    println!(
+                        "synced {} templates of WABA {}",
+                        waba.templates, waba.waba_id
+                    );
+                }
+            }
+            Ok(())
+        }
+        TemplateCommand::List { workspace, json } => {
+            let id = workspace_id(db, &workspace.workspace).await?;
+            let list = crate::store::templates::list(db, id).await?;
+            if json.json {
+                output::json(&list)?;
+            } else {
+                print!(
+                    "{}",
+                    output::table(
+                        &[
+                            "NAME", "LANGUAGE", "CATEGORY", "STATUS", "PARAMS", "WABA ID"
+                        ],
+                        list.iter().map(|t| vec![
+                            t.name.clone(),
+                            t.language.clone(),
+                            t.category.clone(),
+                            t.status.clone(),
+                            crate::domain::template::variables(&t.components)
+                                .total()
+                                .to_string(),
+                            t.waba_id.clone(),
+                        ]),
+                    )
+                );
+            }
+            Ok(())
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod commands;
 mod output;
+mod send;
 mod serve;
 
 use std::net::SocketAddr;
@@ -60,6 +61,61 @@ pub enum Command {
     /// Signed webhook bodies that could not be applied, and re-applying them.
     #[command(subcommand, arg_required_else_help = true)]
     Webhook(WebhookCommand),
+    /// Message templates: pull them from the Graph API, list them.
+    #[command(subcommand, arg_required_else_help = true)]
+    Template(TemplateCommand),
+    /// Queue one message through the outbox; prints its id.
+    Send(SendArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Pull every template of the workspace's WhatsApp Business Accounts (or of one number's).
+    Sync {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        #[arg(long, value_name = "ID", value_parser = meta_id)]
+        phone_number_id: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// List the workspace's templates with their status.
+    List {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).multiple(false))]
+pub struct SendArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
+    /// The business number to send from (Meta's phone number id).
+    #[arg(long, value_name = "ID", value_parser = meta_id)]
+    pub phone_number_id: String,
+    /// The customer's WhatsApp number.
+    #[arg(long, value_name = "WA_ID")]
+    pub to: WaId,
+    /// A free-form text (only inside the customer's 24-hour window).
+    #[arg(long, group = "what")]
+    pub text: Option<String>,
+    /// An approved template, by name.
+    #[arg(long, group = "what", value_name = "NAME", requires = "language")]
+    pub template: Option<String>,
+    /// The template's language code, e.g. en_US.
+    #[arg(long, value_name = "CODE", requires = "template")]
+    pub language: Option<String>,
+    /// A template parameter, in the template's order; repeat for more.
+    #[arg(long = "param", value_name = "VALUE", requires = "template")]
+    pub params: Vec<String>,
+    /// Wait for the Graph API's answer and print the status.
+    #[arg(long)]
+    pub wait: bool,
+    #[command(flatten)]
+    pub json: JsonFlag,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,6 @@
-//! `treeex serve`: the headless mode. Runs the webhook listener until SIGINT or SIGTERM, then
-//! stops accepting, lets the requests in flight finish (at most 10 s), and exits 0.
+//! `treeex serve`: the headless mode. Runs the webhook listener and an outbox worker until SIGINT
+//! or SIGTERM, then stops accepting, lets the requests in flight finish (at most 10 s), and
+//! exits 0.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 use super::Failure;
+use crate::app::outbox::{OutboxWorker, WorkerSettings};
 use crate::config::Config;
 use crate::server::Listener;
 use crate::store::{Db, webhooks};
@@ -38,6 +40,13 @@ pub async fn run(db: &Db, config: &Config, listen: Option<SocketAddr>) -> Result
 
     let pruning = tokio::spawn(prune_archive(db.clone(), config.webhook.archive_days));
 
+    let graph = super::commands::graph_client(config)?;
+    let settings = WorkerSettings {
+        max_attempts: config.outbox.max_attempts,
+        ..WorkerSettings::default()
+    };
+    let worker = tokio::spawn(OutboxWorker::new(db.clone(), graph, settings).run(stop.clone()));
+
     let listener = Listener::new(db.clone(), config);
     let server = listener.serve(tcp, stop.clone().cancelled_owned());
     let drained = async {
@@ -53,6 +62,14 @@ pub async fn run(db: &Db, config: &Config, listen: Option<SocketAddr>) -> Result
     };
     signals.abort();
     pruning.abort();
+    // The worker stops between sends; a send in flight finishes or its claim is swept later.
+    stop.cancel();
+    if tokio::time::timeout(DRAIN, worker).await.is_err() {
+        tracing::warn!(
+            "the outbox worker did not stop within {} s",
+            DRAIN.as_secs()
+        );
+    }
     tracing::info!("stopped");
     result.map_err(Failure::Work)
 }

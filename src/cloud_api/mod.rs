@@ -5,5 +5,6 @@
 //! customer sent is lost. This layer does no IO and knows nothing of the database: `app` joins it
 //! to `store` (it must never import `store` or `app`).
 
+pub mod graph;
 pub mod signature;
 pub mod webhook;

@@ -74,6 +74,7 @@ pub struct Config {
     pub tui: TuiConfig,
     pub ingest: IngestConfig,
     pub webhook: WebhookConfig,
+    pub outbox: OutboxConfig,
     /// Where the file was found; not a key.
     #[serde(skip)]
     pub source: Option<Source>,
@@ -226,6 +227,24 @@ pub struct WebhookConfig {
 impl Default for WebhookConfig {
     fn default() -> Self {
         Self { archive_days: 30 }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// Attempts before a retryable send failure is final.
+    pub max_attempts: u32,
+    /// Seconds a Graph API request may take before its answer counts as lost (ambiguous).
+    pub request_timeout_secs: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            request_timeout_secs: 30,
+        }
     }
 }
 
@@ -422,6 +441,15 @@ impl Config {
             return Err(invalid(
                 "logging.level",
                 format!("`{}` is not a log filter: {error}", self.logging.level),
+            ));
+        }
+        if self.outbox.max_attempts == 0 {
+            return Err(invalid("outbox.max_attempts", "must be at least 1".into()));
+        }
+        if self.outbox.request_timeout_secs == 0 {
+            return Err(invalid(
+                "outbox.request_timeout_secs",
+                "must be at least 1".into(),
             ));
         }
         if self.webhook.archive_days == 0 {

@@ -6,6 +6,7 @@ mod role;
 mod slug;
 mod status;
 mod tag;
+pub mod template;
 mod wa_id;
 
 pub use email::Email;

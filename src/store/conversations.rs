@@ -62,3 +62,48 @@ pub async fn record_inbound(
     .await?;
     Ok(())
 }
+
+/// What the rules before sending need to know of a conversation and its contact.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SendContext {
+    pub window_expires_at: Option<DateTime<Utc>>,
+    pub opted_in: bool,
+    pub opted_out_at: Option<DateTime<Utc>>,
+}
+
+pub async fn send_context(
+    conn: &mut PgConnection,
+    workspace: WorkspaceId,
+    conversation: Uuid,
+) -> Result<SendContext, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT v.window_expires_at, c.opted_in, c.opted_out_at \
+         FROM conversations v JOIN contacts c ON c.id = v.contact_id \
+         WHERE v.workspace_id = $1 AND v.id = $2",
+    )
+    .bind(workspace.0)
+    .bind(conversation)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Records a message the business wrote: it becomes the last message; the window does not move
+/// (only the customer opens it).
+pub async fn record_outbound(
+    conn: &mut PgConnection,
+    workspace: WorkspaceId,
+    conversation: Uuid,
+    preview: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE conversations SET last_message_at = now(), last_message_preview = $3, \
+             updated_at = now() \
+         WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(workspace.0)
+    .bind(conversation)
+    .bind(preview)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -142,6 +142,9 @@ pub struct StatusReport {
     pub error_code: Option<i32>,
     pub error_title: Option<String>,
     pub error_details: Option<String>,
+    /// `biz_opaque_callback_data`: the outbox sends each message's id there, so a status can
+    /// find a message whose send never got its answer (and so has no wamid yet).
+    pub message_id: Option<Uuid>,
 }
 
 /// A message whose status moved.
@@ -185,6 +188,7 @@ pub async fn apply_statuses(
     if reports.is_empty() {
         return Ok(Vec::new());
     }
+    settle_ambiguous(conn, workspace, phone_number, reports).await?;
     let mut folded: HashMap<&str, Folded> = HashMap::new();
     for report in reports {
         let entry = folded.entry(report.wa_message_id.as_str()).or_default();
@@ -281,6 +285,39 @@ pub async fn apply_statuses(
         .collect())
 }
 
+/// Gives their wamid to outbound messages whose send left without an answer, when a status
+/// names them by id, and takes them out of the outbox: Meta has them.
+async fn settle_ambiguous(
+    conn: &mut PgConnection,
+    workspace: WorkspaceId,
+    phone_number: Uuid,
+    reports: &[StatusReport],
+) -> Result<(), StoreError> {
+    let (ids, wamids): (Vec<Uuid>, Vec<&str>) = reports
+        .iter()
+        .filter_map(|r| Some((r.message_id?, r.wa_message_id.as_str())))
+        .unzip();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "WITH settled AS ( \
+             UPDATE messages m SET wa_message_id = i.wamid, updated_at = now() \
+             FROM UNNEST($3::uuid[], $4::text[]) AS i (id, wamid) \
+             WHERE m.id = i.id AND m.workspace_id = $1 AND m.phone_number_id = $2 \
+               AND m.direction = 'OUTBOUND' AND m.wa_message_id IS NULL \
+             RETURNING m.id) \
+         DELETE FROM outbox o USING settled WHERE o.message_id = settled.id",
+    )
+    .bind(workspace.0)
+    .bind(phone_number)
+    .bind(&ids)
+    .bind(&wamids)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 async fn park(
     conn: &mut PgConnection,
     workspace: WorkspaceId,
@@ -354,8 +391,64 @@ pub async fn apply_parked(
                 error_code,
                 error_title,
                 error_details,
+                message_id: None,
             },
         )
         .collect();
     apply_statuses(conn, workspace, phone_number, &reports).await
+}
+
+/// An outbound message to put in the outbox.
+#[derive(Debug, Clone)]
+pub struct NewOutbound<'a> {
+    pub workspace: WorkspaceId,
+    pub conversation: Uuid,
+    pub phone_number: Uuid,
+    pub message_type: &'a str,
+    /// The exact body the worker will send to Meta.
+    pub content: &'a Value,
+    pub rendered_text: Option<&'a str>,
+    pub context_wa_message_id: Option<&'a str>,
+    pub sent_by: Option<Uuid>,
+}
+
+/// Writes an outbound message as `pending`; the caller queues it in the same transaction.
+pub async fn insert_outbound(
+    conn: &mut PgConnection,
+    message: &NewOutbound<'_>,
+) -> Result<Uuid, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO messages (id, workspace_id, conversation_id, phone_number_id, direction, type, \
+                               content, rendered_text, status, context_wa_message_id, sent_by) \
+         VALUES ($1, $2, $3, $4, 'OUTBOUND', $5, $6, $7, 'pending', $8, $9) RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(message.workspace.0)
+    .bind(message.conversation)
+    .bind(message.phone_number)
+    .bind(message.message_type)
+    .bind(message.content)
+    .bind(message.rendered_text)
+    .bind(message.context_wa_message_id)
+    .bind(message.sent_by)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// What Meta said of a message: its wamid, or why it failed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Outcome {
+    pub wa_message_id: Option<String>,
+    pub error_code: Option<i32>,
+    pub error_title: Option<String>,
+    pub error_details: Option<String>,
+}
+
+pub async fn outcome(db: &super::Db, message: Uuid) -> Result<Outcome, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT wa_message_id, error_code, error_title, error_details FROM messages WHERE id = $1",
+    )
+    .bind(message)
+    .fetch_one(db.pool())
+    .await?)
 }

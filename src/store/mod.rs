@@ -12,6 +12,7 @@ pub mod conversations;
 pub mod events;
 pub mod members;
 pub mod messages;
+pub mod outbox;
 pub mod phones;
 pub mod templates;
 pub mod webhooks;

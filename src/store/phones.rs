@@ -167,3 +167,57 @@ pub async fn workspace_for(
         _ => None,
     })
 }
+
+/// A connected number with what sending needs: its WABA, token and rate.
+#[derive(Debug, Clone, FromRow)]
+pub struct Sender {
+    pub id: Uuid,
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub access_token: String,
+    pub mps: i32,
+}
+
+/// A workspace's number by Meta's phone number id.
+pub async fn sender(
+    conn: &mut sqlx::PgConnection,
+    workspace: WorkspaceId,
+    phone_number_id: &str,
+) -> Result<Sender, StoreError> {
+    sqlx::query_as(
+        "SELECT id, phone_number_id, waba_id, access_token, mps FROM phone_numbers \
+         WHERE workspace_id = $1 AND phone_number_id = $2",
+    )
+    .bind(workspace.0)
+    .bind(phone_number_id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| {
+        StoreError::NotFound(format!(
+            "phone number id {phone_number_id} is not connected to this workspace; `treeex phone list` shows its numbers"
+        ))
+    })
+}
+
+/// The workspace's numbers with what sending needs (all of them, or the one named).
+pub async fn senders(
+    db: &Db,
+    workspace: WorkspaceId,
+    phone_number_id: Option<&str>,
+) -> Result<Vec<Sender>, StoreError> {
+    let senders: Vec<Sender> = sqlx::query_as(
+        "SELECT id, phone_number_id, waba_id, access_token, mps FROM phone_numbers \
+         WHERE workspace_id = $1 AND ($2::text IS NULL OR phone_number_id = $2) \
+         ORDER BY phone_number_id",
+    )
+    .bind(workspace.0)
+    .bind(phone_number_id)
+    .fetch_all(db.pool())
+    .await?;
+    if let (Some(id), true) = (phone_number_id, senders.is_empty()) {
+        return Err(StoreError::NotFound(format!(
+            "phone number id {id} is not connected to this workspace; `treeex phone list` shows its numbers"
+        )));
+    }
+    Ok(senders)
+}

@@ -107,3 +107,133 @@ pub async fn set_category(
     .await?
     .rows_affected())
 }
+
+/// A template as stored.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Template {
+    pub id: uuid::Uuid,
+    pub workspace_id: uuid::Uuid,
+    pub waba_id: String,
+    pub wa_template_id: Option<String>,
+    pub name: String,
+    pub language: String,
+    pub category: String,
+    pub status: String,
+    pub components: serde_json::Value,
+    pub rejected_reason: Option<String>,
+    pub synced_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+const TEMPLATE_COLUMNS: &str = "id, workspace_id, waba_id, wa_template_id, name, language, \
+     category::text AS category, status::text AS status, components, rejected_reason, synced_at";
+
+/// A template as Meta lists it, to store.
+#[derive(Debug, Clone)]
+pub struct Synced {
+    pub wa_template_id: String,
+    pub name: String,
+    pub language: String,
+    pub category: String,
+    pub status: String,
+    pub components: serde_json::Value,
+}
+
+/// Stores the templates Meta listed for a WABA, in one statement: new ones are added, known ones
+/// (by name and language) take Meta's current state. Returns how many were written.
+pub async fn upsert_synced(
+    conn: &mut PgConnection,
+    workspace: crate::domain::WorkspaceId,
+    waba_id: &str,
+    templates: &[Synced],
+) -> Result<u64, StoreError> {
+    if templates.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<uuid::Uuid> = templates.iter().map(|_| uuid::Uuid::now_v7()).collect();
+    let wa_ids: Vec<&str> = templates
+        .iter()
+        .map(|t| t.wa_template_id.as_str())
+        .collect();
+    let names: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
+    let languages: Vec<&str> = templates.iter().map(|t| t.language.as_str()).collect();
+    let categories: Vec<String> = templates
+        .iter()
+        .map(|t| {
+            let c = t.category.to_ascii_uppercase();
+            if CATEGORIES.contains(&c.as_str()) {
+                c
+            } else {
+                "UTILITY".into()
+            }
+        })
+        .collect();
+    let statuses: Vec<String> = templates
+        .iter()
+        .map(|t| {
+            let s = t.status.to_ascii_uppercase();
+            if STATUSES.contains(&s.as_str()) {
+                s
+            } else {
+                "UNKNOWN".into()
+            }
+        })
+        .collect();
+    let components: Vec<&serde_json::Value> = templates.iter().map(|t| &t.components).collect();
+    Ok(sqlx::query(
+        "INSERT INTO templates AS t (id, workspace_id, waba_id, wa_template_id, name, language, \
+                                     category, status, components, synced_at) \
+         SELECT i.id, $1, $2, i.wa_id, i.name, i.language, i.category::template_category, \
+                i.status::template_status, i.components, now() \
+         FROM UNNEST($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[]) \
+              AS i (id, wa_id, name, language, category, status, components) \
+         ON CONFLICT (workspace_id, waba_id, name, language) DO UPDATE SET \
+             wa_template_id = EXCLUDED.wa_template_id, category = EXCLUDED.category, \
+             status = EXCLUDED.status, components = EXCLUDED.components, \
+             synced_at = now(), updated_at = now()",
+    )
+    .bind(workspace.0)
+    .bind(waba_id)
+    .bind(&ids)
+    .bind(&wa_ids)
+    .bind(&names)
+    .bind(&languages)
+    .bind(&categories)
+    .bind(&statuses)
+    .bind(&components)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// A workspace's templates, by name and language.
+pub async fn list(
+    db: &super::Db,
+    workspace: crate::domain::WorkspaceId,
+) -> Result<Vec<Template>, StoreError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE workspace_id = $1 ORDER BY name, language"
+    )))
+    .bind(workspace.0)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// One template of a WABA by name and language.
+pub async fn find(
+    conn: &mut PgConnection,
+    workspace: crate::domain::WorkspaceId,
+    waba_id: &str,
+    name: &str,
+    language: &str,
+) -> Result<Option<Template>, StoreError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {TEMPLATE_COLUMNS} FROM templates \
+         WHERE workspace_id = $1 AND waba_id = $2 AND name = $3 AND language = $4"
+    )))
+    .bind(workspace.0)
+    .bind(waba_id)
+    .bind(name)
+    .bind(language)
+    .fetch_optional(conn)
+    .await?)
+}

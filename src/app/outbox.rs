@@ -1,0 +1,532 @@
+//! The outbox: every outbound message, from any source, goes through here.
+//!
+//! `enqueue` checks the rules before sending (each refusal names its rule), then writes the
+//! message as `pending` together with the conversation update and its outbox row, and wakes the
+//! workers with a NOTIFY. An `OutboxWorker` claims due messages with `FOR UPDATE SKIP LOCKED`
+//! under a lease, waits for its number's rate limiter, marks the message as leaving, calls the
+//! Graph API, and records the wamid and `sent`, or the classified failure. Retryable failures
+//! come back with backoff and jitter up to `[outbox] max_attempts`; a request that left without
+//! an answer is ambiguous and never resent on its own (its status webhook settles it, matched by
+//! the message id sent as `biz_opaque_callback_data`). Any number of workers in any number of
+//! processes may run at once.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use backon::BackoffBuilder;
+use chrono::{DateTime, Utc};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::cloud_api::graph::{ErrorClass, GraphClient, GraphError, OutboundBody, OutboundMessage};
+use crate::domain::{MessageStatus, WaId, WorkspaceId, template};
+use crate::store::messages::Transition;
+use crate::store::outbox::Claimed;
+use crate::store::{
+    Db, StoreError, campaigns, contacts, conversations, events, messages, outbox, phones, templates,
+};
+
+/// The channel that wakes outbox workers.
+pub const WAKE_CHANNEL: &str = "treeex_outbox";
+
+/// What to send.
+#[derive(Debug, Clone)]
+pub enum Content {
+    Text {
+        body: String,
+        preview_url: bool,
+    },
+    Template {
+        name: String,
+        language: String,
+        params: Vec<String>,
+    },
+}
+
+/// One message to send, from whoever asks (an agent, the command line, a campaign).
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub workspace: WorkspaceId,
+    /// Meta's id of the business number to send from.
+    pub phone_number_id: String,
+    pub to: WaId,
+    pub content: Content,
+    /// The wamid of the message this one replies to.
+    pub reply_to: Option<String>,
+    /// The agent who wrote it.
+    pub sent_by: Option<Uuid>,
+}
+
+/// A rule before sending said no; the message names the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "the customer's 24-hour window closed at {}; send an approved template",
+        .0.format("%Y-%m-%d %H:%M UTC")
+    )]
+    WindowClosed(DateTime<Utc>),
+    #[error("{0} has not written to this number yet, so only an approved template can be sent")]
+    WindowNeverOpened(String),
+    #[error("{wa_id} opted out of marketing messages{}; `{template}` is a MARKETING template", .at.map(|t| format!(" at {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default())]
+    OptedOut {
+        wa_id: String,
+        template: String,
+        at: Option<DateTime<Utc>>,
+    },
+    #[error(
+        "template `{name}` ({language}) is not known for this number's WhatsApp Business Account; `treeex template sync` fetches the templates"
+    )]
+    UnknownTemplate { name: String, language: String },
+    #[error(
+        "template `{name}` ({language}) is {status}, and only an APPROVED template can be sent"
+    )]
+    TemplateNotApproved {
+        name: String,
+        language: String,
+        status: String,
+    },
+    #[error("{0}")]
+    Parameters(String),
+    #[error("{0}")]
+    Limit(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The message written to the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Queued {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub conversation_id: Uuid,
+    pub status: MessageStatus,
+}
+
+/// Checks the rules and writes the message to the outbox, in one transaction.
+pub async fn enqueue(db: &Db, outgoing: &Outgoing) -> Result<Queued, OutboxError> {
+    let mut tx = db.pool().begin().await.map_err(StoreError::from)?;
+    let sender = phones::sender(&mut tx, outgoing.workspace, &outgoing.phone_number_id).await?;
+    let contact = contacts::upsert_from_webhook(
+        &mut tx,
+        outgoing.workspace,
+        Some(outgoing.to.as_str()),
+        None,
+        None,
+    )
+    .await?;
+    let conversation =
+        conversations::open_for_contact(&mut tx, outgoing.workspace, sender.id, contact).await?;
+    let context = conversations::send_context(&mut tx, outgoing.workspace, conversation).await?;
+
+    let (body, rendered) = match &outgoing.content {
+        Content::Text { body, preview_url } => {
+            match context.window_expires_at {
+                Some(closed) if closed <= Utc::now() => {
+                    return Err(Refusal::WindowClosed(closed).into());
+                }
+                None => return Err(Refusal::WindowNeverOpened(outgoing.to.to_string()).into()),
+                Some(_) => {}
+            }
+            let body = OutboundBody::Text {
+                body: body.clone(),
+                preview_url: *preview_url,
+            };
+            (body, None)
+        }
+        Content::Template {
+            name,
+            language,
+            params,
+        } => {
+            let found =
+                templates::find(&mut tx, outgoing.workspace, &sender.waba_id, name, language)
+                    .await?
+                    .ok_or_else(|| Refusal::UnknownTemplate {
+                        name: name.clone(),
+                        language: language.clone(),
+                    })?;
+            if found.status != "APPROVED" {
+                return Err(Refusal::TemplateNotApproved {
+                    name: name.clone(),
+                    language: language.clone(),
+                    status: found.status,
+                }
+                .into());
+            }
+            if found.category == "MARKETING" && !context.opted_in {
+                return Err(Refusal::OptedOut {
+                    wa_id: outgoing.to.to_string(),
+                    template: name.clone(),
+                    at: context.opted_out_at,
+                }
+                .into());
+            }
+            let vars = template::check_parameters(name, &found.components, params)
+                .map_err(|e| Refusal::Parameters(e.0))?;
+            let body = OutboundBody::Template {
+                name: name.clone(),
+                language: language.clone(),
+                components: template::send_components(&vars, params),
+            };
+            (body, Some(template::render(&found.components, params)))
+        }
+    };
+    let message = OutboundMessage {
+        to: outgoing.to.to_string(),
+        reply_to: outgoing.reply_to.clone(),
+        callback_data: None,
+        body,
+    };
+    message
+        .validate()
+        .map_err(|e| Refusal::Limit(e.to_string()))?;
+    let content = message.to_json();
+    let preview = rendered.clone().unwrap_or_else(|| match &outgoing.content {
+        Content::Text { body, .. } => body.clone(),
+        Content::Template { name, .. } => format!("Template: {name}"),
+    });
+    let id = messages::insert_outbound(
+        &mut tx,
+        &messages::NewOutbound {
+            workspace: outgoing.workspace,
+            conversation,
+            phone_number: sender.id,
+            message_type: message.type_name(),
+            content: &content,
+            rendered_text: rendered.as_deref(),
+            context_wa_message_id: outgoing.reply_to.as_deref(),
+            sent_by: outgoing.sent_by,
+        },
+    )
+    .await?;
+    conversations::record_outbound(&mut tx, outgoing.workspace, conversation, &preview).await?;
+    outbox::queue(&mut tx, outgoing.workspace, sender.id, id).await?;
+    events::notify(&mut tx, &[(outgoing.workspace, conversation)]).await?;
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(WAKE_CHANNEL)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Queued {
+        id,
+        workspace_id: outgoing.workspace.0,
+        conversation_id: conversation,
+        status: MessageStatus::Pending,
+    })
+}
+
+/// How a worker behaves.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Attempts before a retryable failure counts as final.
+    pub max_attempts: u32,
+    /// How long a claim holds.
+    pub lease: Duration,
+    /// Messages claimed at once.
+    pub batch: i64,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            lease: Duration::from_secs(60),
+            batch: 64,
+            concurrency: 16,
+        }
+    }
+}
+
+/// One outbox worker. Clone it to share its rate limiters.
+#[derive(Clone)]
+pub struct OutboxWorker {
+    db: Db,
+    graph: GraphClient,
+    name: String,
+    settings: WorkerSettings,
+    limiters: Arc<Mutex<HashMap<Uuid, Arc<DefaultDirectRateLimiter>>>>,
+}
+
+impl OutboxWorker {
+    pub fn new(db: Db, graph: GraphClient, settings: WorkerSettings) -> Self {
+        Self {
+            db,
+            graph,
+            name: format!("{}-{}", std::process::id(), Uuid::new_v4().simple()),
+            settings,
+            limiters: Arc::default(),
+        }
+    }
+
+    /// Sends until `stop`: woken by NOTIFY, and every second for retries that come due.
+    pub async fn run(self, stop: CancellationToken) {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(self.db.pool()).await {
+            Ok(mut listener) => match listener.listen(WAKE_CHANNEL).await {
+                Ok(()) => Some(listener),
+                Err(error) => {
+                    tracing::warn!(%error, "the outbox worker cannot LISTEN; it polls every second");
+                    None
+                }
+            },
+            Err(error) => {
+                tracing::warn!(%error, "the outbox worker cannot LISTEN; it polls every second");
+                None
+            }
+        };
+        let mut sweep = tokio::time::interval(Duration::from_secs(10));
+        loop {
+            if stop.is_cancelled() {
+                return;
+            }
+            match self.pass(None).await {
+                // A full batch: there may be more right away.
+                Ok(claimed) if claimed as i64 >= self.settings.batch => continue,
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "the outbox worker could not claim messages"),
+            }
+            let wake = async {
+                match listener.as_mut() {
+                    Some(listener) => {
+                        let _ = tokio::time::timeout(Duration::from_secs(1), listener.recv()).await;
+                    }
+                    None => tokio::time::sleep(Duration::from_secs(1)).await,
+                }
+            };
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = wake => {}
+                _ = sweep.tick() => self.sweep().await,
+            }
+        }
+    }
+
+    /// Sends one message now if it is due and unclaimed (`send --wait`); false when it was not
+    /// this worker's to send.
+    pub async fn send_now(&self, message: Uuid) -> Result<bool, StoreError> {
+        Ok(self.pass(Some(message)).await? > 0)
+    }
+
+    async fn sweep(&self) {
+        match outbox::sweep(&self.db).await {
+            Ok((0, 0)) => {}
+            Ok((requeued, ambiguous)) => {
+                tracing::warn!(
+                    requeued,
+                    ambiguous,
+                    "took back the outbox claims of a stopped worker"
+                )
+            }
+            Err(error) => tracing::warn!(%error, "could not sweep the outbox"),
+        }
+        if let Ok(depth) = outbox::depth(&self.db).await {
+            metrics::gauge!("treeex_outbox_depth").set(depth as f64);
+        }
+    }
+
+    /// Claims a batch and sends it, a bounded number at a time. Returns how many it claimed.
+    async fn pass(&self, only: Option<Uuid>) -> Result<usize, StoreError> {
+        let claimed = outbox::claim(
+            &self.db,
+            &self.name,
+            self.settings.batch,
+            self.settings.lease.as_secs_f64(),
+            only,
+        )
+        .await?;
+        let count = claimed.len();
+        let gate = Arc::new(tokio::sync::Semaphore::new(
+            self.settings.concurrency.max(1),
+        ));
+        let mut sends = tokio::task::JoinSet::new();
+        for message in claimed {
+            let worker = self.clone();
+            let gate = gate.clone();
+            sends.spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                if let Err(error) = worker.deliver(message).await {
+                    tracing::warn!(%error, "could not record a send; its claim will expire and be swept");
+                }
+            });
+        }
+        while sends.join_next().await.is_some() {}
+        Ok(count)
+    }
+
+    fn limiter(&self, phone_number: Uuid, mps: i32) -> Arc<DefaultDirectRateLimiter> {
+        let mut limiters = self
+            .limiters
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        limiters
+            .entry(phone_number)
+            .or_insert_with(|| {
+                // Evenly spaced, no burst, a hair under the cap: network jitter between here and
+                // Meta must not make any one second hold more than `mps`.
+                let per_second = f64::from(mps.max(1)) * 0.98;
+                let period = Duration::from_secs_f64(1.0 / per_second);
+                let quota = Quota::with_period(period)
+                    .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+                    .allow_burst(NonZeroU32::MIN);
+                Arc::new(RateLimiter::direct(quota))
+            })
+            .clone()
+    }
+
+    async fn deliver(&self, claimed: Claimed) -> Result<(), StoreError> {
+        self.limiter(claimed.phone_number, claimed.mps)
+            .until_ready()
+            .await;
+        if !outbox::mark_sending(&self.db, &self.name, claimed.message_id).await? {
+            return Ok(()); // the lease ran out while waiting; the sweeper gives it back
+        }
+        let Some(to) = claimed.to_wa_id.clone() else {
+            return self
+                .fail(
+                    claimed.message_id,
+                    None,
+                    "the contact has no wa_id to send to",
+                    None,
+                )
+                .await;
+        };
+        let mut body = claimed.content.clone();
+        body["to"] = Value::String(to);
+        // Meta echoes this in the status webhooks: what settles an ambiguous send.
+        body["biz_opaque_callback_data"] = Value::String(claimed.message_id.to_string());
+        let token = SecretString::from(claimed.access_token.clone());
+        let answer = self
+            .graph
+            .send_body(&token, &claimed.phone_number_id, &body)
+            .await;
+        match answer {
+            Ok(accepted) => {
+                metrics::counter!("treeex_sends_total", "result" => "sent").increment(1);
+                let mut tx = self.db.pool().begin().await?;
+                if let Some((workspace, phone_number, conversation)) = outbox::record_sent(
+                    &mut tx,
+                    claimed.message_id,
+                    &accepted.wa_message_id,
+                    Utc::now(),
+                )
+                .await?
+                {
+                    let mut moved = vec![Transition {
+                        message_id: claimed.message_id,
+                        conversation_id: conversation,
+                        from: MessageStatus::Pending,
+                        to: MessageStatus::Sent,
+                    }];
+                    moved.extend(
+                        messages::apply_parked(
+                            &mut tx,
+                            workspace,
+                            phone_number,
+                            &accepted.wa_message_id,
+                        )
+                        .await?,
+                    );
+                    campaigns::apply_transitions(&mut tx, &moved).await?;
+                    events::notify(&mut tx, &[(workspace, conversation)]).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+            Err(error) if error.is_ambiguous() => {
+                metrics::counter!("treeex_sends_total", "result" => "ambiguous").increment(1);
+                tracing::warn!(message = %claimed.message_id, %error, "a send may or may not have reached Meta; its status webhook will tell");
+                outbox::mark_ambiguous(&self.db, claimed.message_id, &error.to_string()).await
+            }
+            Err(error) => self.after_error(&claimed, &error).await,
+        }
+    }
+
+    async fn after_error(&self, claimed: &Claimed, error: &GraphError) -> Result<(), StoreError> {
+        let attempts = u32::try_from(claimed.attempts).unwrap_or(0) + 1;
+        let class = error.class();
+        // (first wait, longest wait, growth): the pair rate limit (131056) asks for 4^X seconds.
+        let retry = match class {
+            ErrorClass::RetryNow => Some((Duration::from_secs(1), Duration::from_secs(60), 2.0)),
+            ErrorClass::RetryLater => Some((Duration::from_secs(5), Duration::from_secs(300), 2.0)),
+            ErrorClass::RetryRecipientLater => {
+                Some((Duration::from_secs(4), Duration::from_secs(1024), 4.0))
+            }
+            _ => None,
+        };
+        if let Some((first, longest, factor)) = retry
+            && attempts < self.settings.max_attempts
+        {
+            metrics::counter!("treeex_sends_total", "result" => "retry").increment(1);
+            let delay = backoff(first, longest, factor, attempts);
+            let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+            return outbox::retry_at(&self.db, claimed.message_id, next, &error.to_string()).await;
+        }
+        metrics::counter!("treeex_sends_total", "result" => "failed").increment(1);
+        let (code, title, details) = match error {
+            GraphError::Api(api) => (
+                i32::try_from(api.code).ok(),
+                api.title.clone(),
+                api.details.clone(),
+            ),
+            other => (None, other.to_string(), None),
+        };
+        let title = if retry.is_some() {
+            format!("{title} (gave up after {attempts} attempts)")
+        } else {
+            title
+        };
+        self.fail(claimed.message_id, code, &title, details.as_deref())
+            .await
+    }
+
+    async fn fail(
+        &self,
+        message: Uuid,
+        code: Option<i32>,
+        title: &str,
+        details: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.db.pool().begin().await?;
+        if let Some((workspace, conversation)) =
+            outbox::record_failed(&mut tx, message, code, title, details).await?
+        {
+            let moved = [Transition {
+                message_id: message,
+                conversation_id: conversation,
+                from: MessageStatus::Pending,
+                to: MessageStatus::Failed,
+            }];
+            campaigns::apply_transitions(&mut tx, &moved).await?;
+            events::notify(&mut tx, &[(workspace, conversation)]).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The wait before attempt `attempts + 1`: growing by `factor` from `first`, capped at
+/// `longest`, with jitter so that many failed sends do not all come back at once.
+fn backoff(first: Duration, longest: Duration, factor: f32, attempts: u32) -> Duration {
+    backon::ExponentialBuilder::default()
+        .with_min_delay(first)
+        .with_max_delay(longest)
+        .with_factor(factor)
+        .with_jitter()
+        .with_max_times(attempts as usize)
+        .build()
+        .nth(attempts.saturating_sub(1) as usize)
+        .unwrap_or(longest)
+}

@@ -1,0 +1,228 @@
+//! The outbox table: outbound messages waiting for Meta, claimed by workers with
+//! `FOR UPDATE SKIP LOCKED` under a lease, so any number of workers in any number of processes
+//! share it without sending a message twice (see `migrations/0006_outbox.sql` for the states).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use super::{Db, StoreError};
+use crate::domain::WorkspaceId;
+
+/// Puts a pending message in the outbox (in the transaction that wrote the message).
+pub async fn queue(
+    conn: &mut PgConnection,
+    workspace: WorkspaceId,
+    phone_number: Uuid,
+    message: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO outbox (message_id, workspace_id, phone_number_id) VALUES ($1, $2, $3)",
+    )
+    .bind(message)
+    .bind(workspace.0)
+    .bind(phone_number)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A claimed message, with what a worker needs to send it.
+#[derive(Debug, Clone, FromRow)]
+pub struct Claimed {
+    pub message_id: Uuid,
+    pub workspace_id: Uuid,
+    pub phone_number: Uuid,
+    pub attempts: i32,
+    /// Meta's id of the business number.
+    pub phone_number_id: String,
+    pub access_token: String,
+    pub mps: i32,
+    pub to_wa_id: Option<String>,
+    /// The send body (without `to`), as enqueued.
+    pub content: Value,
+    pub context_wa_message_id: Option<String>,
+}
+
+/// Claims up to `limit` due messages (all due ones, or only `only` when given) for `worker`
+/// until `lease_seconds` from now.
+pub async fn claim(
+    db: &Db,
+    worker: &str,
+    limit: i64,
+    lease_seconds: f64,
+    only: Option<Uuid>,
+) -> Result<Vec<Claimed>, StoreError> {
+    Ok(sqlx::query_as(
+        "WITH due AS ( \
+             SELECT message_id FROM outbox \
+             WHERE state = 'queued' AND next_attempt_at <= now() \
+               AND ($4::uuid IS NULL OR message_id = $4) \
+             ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED), \
+         claimed AS ( \
+             UPDATE outbox o SET state = 'claimed', claimed_by = $1, \
+                 claim_expires_at = now() + make_interval(secs => $3) \
+             FROM due WHERE o.message_id = due.message_id \
+             RETURNING o.message_id, o.workspace_id, o.phone_number_id, o.attempts) \
+         SELECT c.message_id, c.workspace_id, c.phone_number_id AS phone_number, c.attempts, \
+                p.phone_number_id, p.access_token, p.mps, k.wa_id AS to_wa_id, m.content, \
+                m.context_wa_message_id \
+         FROM claimed c \
+         JOIN messages m ON m.id = c.message_id \
+         JOIN phone_numbers p ON p.id = c.phone_number_id \
+         JOIN conversations v ON v.id = m.conversation_id \
+         JOIN contacts k ON k.id = v.contact_id \
+         ORDER BY m.created_at",
+    )
+    .bind(worker)
+    .bind(limit)
+    .bind(lease_seconds)
+    .bind(only)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Marks a claimed message as leaving, just before its request is sent. False when the claim
+/// was lost (it expired and another worker has it): then it must not be sent.
+pub async fn mark_sending(db: &Db, worker: &str, message: Uuid) -> Result<bool, StoreError> {
+    let marked = sqlx::query(
+        "UPDATE outbox SET state = 'sending', attempts = attempts + 1 \
+         WHERE message_id = $1 AND claimed_by = $2 AND state = 'claimed' \
+           AND claim_expires_at > now()",
+    )
+    .bind(message)
+    .bind(worker)
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    Ok(marked == 1)
+}
+
+/// Meta accepted it: the message gets its wamid and `sent`, leaves the outbox, and picks up any
+/// statuses that arrived before this answer did.
+pub async fn record_sent(
+    conn: &mut PgConnection,
+    message: Uuid,
+    wa_message_id: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<(WorkspaceId, Uuid, Uuid)>, StoreError> {
+    sqlx::query("DELETE FROM outbox WHERE message_id = $1")
+        .bind(message)
+        .execute(&mut *conn)
+        .await?;
+    let row: Option<(Uuid, Uuid, Uuid)> = sqlx::query_as(
+        "UPDATE messages SET wa_message_id = $2, status = 'sent', sent_at = LEAST(sent_at, $3), \
+             updated_at = now() \
+         WHERE id = $1 AND status = 'pending' \
+         RETURNING workspace_id, phone_number_id, conversation_id",
+    )
+    .bind(message)
+    .bind(wa_message_id)
+    .bind(at)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(w, p, c)| (WorkspaceId(w), p, c)))
+}
+
+/// It will not be sent: the message fails with Meta's (or treeex's) reason.
+pub async fn record_failed(
+    conn: &mut PgConnection,
+    message: Uuid,
+    code: Option<i32>,
+    title: &str,
+    details: Option<&str>,
+) -> Result<Option<(WorkspaceId, Uuid)>, StoreError> {
+    sqlx::query("DELETE FROM outbox WHERE message_id = $1")
+        .bind(message)
+        .execute(&mut *conn)
+        .await?;
+    let row: Option<(Uuid, Uuid)> = sqlx::query_as(
+        "UPDATE messages SET status = 'failed', failed_at = now(), error_code = $2, \
+             error_title = $3, error_details = $4, updated_at = now() \
+         WHERE id = $1 AND status = 'pending' RETURNING workspace_id, conversation_id",
+    )
+    .bind(message)
+    .bind(code)
+    .bind(title)
+    .bind(details)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(w, c)| (WorkspaceId(w), c)))
+}
+
+/// A failure worth another try: back in the queue from `next_attempt_at`.
+pub async fn retry_at(
+    db: &Db,
+    message: Uuid,
+    next_attempt_at: DateTime<Utc>,
+    error: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'queued', claimed_by = NULL, claim_expires_at = NULL, \
+             next_attempt_at = $2, last_error = $3 WHERE message_id = $1",
+    )
+    .bind(message)
+    .bind(next_attempt_at)
+    .bind(error)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The request left and no answer came: it may have been sent, so it is never resent on its own.
+pub async fn mark_ambiguous(db: &Db, message: Uuid, error: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'ambiguous', claim_expires_at = NULL, last_error = $2 \
+         WHERE message_id = $1",
+    )
+    .bind(message)
+    .bind(error)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Expired claims: those never sent go back to the queue; those that were leaving become
+/// ambiguous. Returns (requeued, ambiguous).
+pub async fn sweep(db: &Db) -> Result<(u64, u64), StoreError> {
+    let requeued = sqlx::query(
+        "UPDATE outbox SET state = 'queued', claimed_by = NULL, claim_expires_at = NULL \
+         WHERE state = 'claimed' AND claim_expires_at < now()",
+    )
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    let ambiguous = sqlx::query(
+        "UPDATE outbox SET state = 'ambiguous', claim_expires_at = NULL, \
+             last_error = 'the worker stopped while the request was leaving' \
+         WHERE state = 'sending' AND claim_expires_at < now()",
+    )
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    Ok((requeued, ambiguous))
+}
+
+/// Where a message stands: its status, and its outbox state while it is in the outbox.
+pub async fn progress(
+    db: &Db,
+    message: Uuid,
+) -> Result<Option<(String, Option<String>)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT m.status::text, o.state::text FROM messages m \
+         LEFT JOIN outbox o ON o.message_id = m.id WHERE m.id = $1",
+    )
+    .bind(message)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// Queued messages, for the outbox depth gauge.
+pub async fn depth(db: &Db) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE state IN ('queued', 'claimed')")
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
