@@ -72,11 +72,11 @@ pub enum Refusal {
     WindowClosed(DateTime<Utc>),
     #[error("{0} has not written to this number yet, so only an approved template can be sent")]
     WindowNeverOpened(String),
-    #[error("{wa_id} opted out of marketing messages{}; `{template}` is a MARKETING template", .at.map(|t| format!(" at {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default())]
-    OptedOut {
+    #[error("{}; `{template}` is a MARKETING template", consent_state(.wa_id, .opted_out_at))]
+    NotOptedIn {
         wa_id: String,
         template: String,
-        at: Option<DateTime<Utc>>,
+        opted_out_at: Option<DateTime<Utc>>,
     },
     #[error(
         "template `{name}` ({language}) is not known for this number's WhatsApp Business Account; `treeex template sync` fetches the templates"
@@ -94,6 +94,16 @@ pub enum Refusal {
     Parameters(String),
     #[error("{0}")]
     Limit(String),
+}
+
+fn consent_state(wa_id: &str, opted_out_at: &Option<DateTime<Utc>>) -> String {
+    match opted_out_at {
+        Some(at) => format!(
+            "{wa_id} opted out of marketing messages at {}",
+            at.format("%Y-%m-%d %H:%M UTC")
+        ),
+        None => format!("{wa_id} has not opted in to marketing messages"),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,10 +175,10 @@ pub async fn enqueue(db: &Db, outgoing: &Outgoing) -> Result<Queued, OutboxError
                 .into());
             }
             if found.category == "MARKETING" && !context.opted_in {
-                return Err(Refusal::OptedOut {
+                return Err(Refusal::NotOptedIn {
                     wa_id: outgoing.to.to_string(),
                     template: name.clone(),
-                    at: context.opted_out_at,
+                    opted_out_at: context.opted_out_at,
                 }
                 .into());
             }
@@ -238,6 +248,9 @@ pub struct WorkerSettings {
     pub batch: i64,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// The unit of retry waits: the first retry comes after 1 (Meta unavailable), 4 (pair rate
+    /// limit) or 5 (rate limits) units, growing from there. One second; tests shorten it.
+    pub retry_unit: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -247,6 +260,7 @@ impl Default for WorkerSettings {
             lease: Duration::from_secs(60),
             batch: 64,
             concurrency: 16,
+            retry_unit: Duration::from_secs(1),
         }
     }
 }
@@ -457,13 +471,13 @@ impl OutboxWorker {
     async fn after_error(&self, claimed: &Claimed, error: &GraphError) -> Result<(), StoreError> {
         let attempts = u32::try_from(claimed.attempts).unwrap_or(0) + 1;
         let class = error.class();
-        // (first wait, longest wait, growth): the pair rate limit (131056) asks for 4^X seconds.
+        // (first wait, longest wait, growth) in retry units: the pair rate limit (131056) asks
+        // for 4^X seconds.
+        let unit = self.settings.retry_unit;
         let retry = match class {
-            ErrorClass::RetryNow => Some((Duration::from_secs(1), Duration::from_secs(60), 2.0)),
-            ErrorClass::RetryLater => Some((Duration::from_secs(5), Duration::from_secs(300), 2.0)),
-            ErrorClass::RetryRecipientLater => {
-                Some((Duration::from_secs(4), Duration::from_secs(1024), 4.0))
-            }
+            ErrorClass::RetryNow => Some((unit, unit * 60, 2.0)),
+            ErrorClass::RetryLater => Some((unit * 5, unit * 300, 2.0)),
+            ErrorClass::RetryRecipientLater => Some((unit * 4, unit * 1024, 4.0)),
             _ => None,
         };
         if let Some((first, longest, factor)) = retry

@@ -70,7 +70,7 @@ impl Listener {
     /// Serves on `listener` until `shutdown` completes, then stops accepting and finishes the
     /// requests in flight.
     pub async fn serve(
-        &self,
+        self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
