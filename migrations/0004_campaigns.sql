@@ -75,5 +75,6 @@ CREATE TABLE campaign_messages (
     CONSTRAINT campaign_messages_message_fkey FOREIGN KEY (workspace_id, message_id)
         REFERENCES messages (workspace_id, id) ON DELETE SET NULL (message_id)
 );
--- The runner claims queued recipients of a campaign in batches.
-CREATE INDEX campaign_messages_queued_idx ON campaign_messages (campaign_id, id) WHERE status = 'queued';
+-- The runner claims the recipients whose message is not written yet, in batches. (Not keyed on
+-- `status`, so the status changes that follow can be made in place.)
+CREATE INDEX campaign_messages_queued_idx ON campaign_messages (campaign_id, id) WHERE message_id IS NULL;

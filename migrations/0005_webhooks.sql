@@ -22,9 +22,11 @@ CREATE TABLE webhook_archive (
 CREATE INDEX webhook_archive_received_idx ON webhook_archive (received_at);
 
 -- A part of a signed body that treeex could not apply (a number no workspace has, a field or
--- shape it does not know), kept verbatim so it is never silently lost and can be replayed once
--- treeex knows better. `payload` is the change's value (`field` names its kind), so a replay
--- applies exactly that part. `workspace_id` is known when the number is; it outlives the archive.
+-- shape it does not know, a value the database refuses), kept verbatim so it is never silently
+-- lost and can be replayed once treeex knows better. `payload` is that part as a notification of
+-- its own (`field` names its kind), so a replay applies exactly that part. It is `json`, not
+-- `jsonb`: jsonb refuses some valid JSON (a `\u0000` escape), and a refused part must still be
+-- kept. `workspace_id` is known when the part names a number; it outlives the archive.
 CREATE TABLE webhook_failures (
     id               uuid PRIMARY KEY,
     archive_id       uuid REFERENCES webhook_archive (id) ON DELETE SET NULL,
@@ -32,7 +34,7 @@ CREATE TABLE webhook_failures (
     phone_number_id  text,
     field            text NOT NULL,
     reason           text NOT NULL,
-    payload          jsonb NOT NULL,
+    payload          json NOT NULL,
     received_at      timestamptz NOT NULL DEFAULT now(),
     replayed_at      timestamptz,
     resolved_at      timestamptz

@@ -991,3 +991,35 @@ async fn the_archive_keeps_bodies_for_archive_days_and_failures_outlive_it() {
         .unwrap();
     assert_eq!(archive, None, "the failure keeps its own copy");
 }
+
+#[tokio::test]
+async fn a_part_the_database_refuses_is_kept_and_the_rest_is_applied() {
+    let f = Fixture::new().await;
+    // PostgreSQL's jsonb cannot hold a \u0000; Meta's JSON can.
+    let refused = item(
+        "wamid.Z1",
+        100,
+        "text",
+        json!({ "body": "nul \u{0000} inside" }),
+    );
+    let fine = item("wamid.Z2", 101, "text", json!({ "body": "fine" }));
+    let value = |messages: Vec<Value>| {
+        json!({ "messaging_product": "whatsapp",
+                "metadata": { "display_phone_number": "15550001111", "phone_number_id": NUMBER },
+                "messages": messages })
+    };
+    let body = json!({ "object": "whatsapp_business_account", "entry": [{ "id": WABA, "changes": [
+        { "field": "messages", "value": value(vec![refused]) },
+        { "field": "messages", "value": value(vec![fine]) } ] }] });
+    let receipt = f.receive(&body).await;
+    assert_eq!(receipt.outcome, Outcome::Partial, "{receipt:?}");
+    assert!(f.message("wamid.Z2").await.is_some());
+    assert!(f.message("wamid.Z1").await.is_none());
+    let (reason, payload): (String, String) =
+        sqlx::query_as("SELECT reason, payload::text FROM webhook_failures")
+            .fetch_one(f.pool())
+            .await
+            .unwrap();
+    assert!(reason.starts_with("the database refused it"), "{reason}");
+    assert!(payload.contains("\\u0000"), "kept as it came: {payload}");
+}

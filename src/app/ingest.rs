@@ -83,11 +83,21 @@ pub async fn receive(
 ) -> Result<Receipt, IngestError> {
     let received_at = Utc::now();
     let mut attempt = 1;
+    // First the whole body at once; only when the database refuses a part is it applied again
+    // part by part, each in a savepoint, so the refused part can be kept alone as a failure.
+    let mut careful = false;
     loop {
-        match receive_once(db, settings, body, received_at).await {
+        match receive_once(db, settings, body, received_at, careful).await {
             Err(IngestError::Store(StoreError::Retry(error))) if attempt < ATTEMPTS => {
                 tracing::debug!(%error, attempt, "applying a webhook body again");
                 attempt += 1;
+            }
+            Err(IngestError::Store(error))
+                if !careful
+                    && !matches!(error, StoreError::Unavailable(_) | StoreError::Retry(_)) =>
+            {
+                tracing::info!(error = %error_chain(&error), "the database refused a part of a webhook body; applying it part by part");
+                careful = true;
             }
             result => return result,
         }
@@ -99,6 +109,7 @@ async fn receive_once(
     settings: &IngestSettings,
     body: &[u8],
     received_at: DateTime<Utc>,
+    careful: bool,
 ) -> Result<Receipt, IngestError> {
     let mut tx = db.pool().begin().await.map_err(StoreError::from)?;
     let notification = match Notification::parse(body) {
@@ -112,6 +123,7 @@ async fn receive_once(
     };
     let archive_id = webhooks::archive(&mut tx, body, received_at, Outcome::Applied).await?;
     let mut run = Run::new(Some(archive_id), received_at);
+    run.careful = careful;
     for entry in &notification.entry {
         for change in &entry.changes {
             run.apply_change(&mut tx, settings, &notification, entry, change)
@@ -120,7 +132,7 @@ async fn receive_once(
     }
     let outcome = run.outcome();
     webhooks::set_outcome(&mut tx, archive_id, outcome, run.events, run.failures).await?;
-    run.finish(tx).await?;
+    run.finish(db, tx).await?;
     Ok(Receipt {
         archive_id,
         outcome,
@@ -148,6 +160,7 @@ pub async fn replay(
     let failure = webhooks::failure_for_replay(&mut tx, failure_id).await?;
     let mut run = Run::new(None, Utc::now());
     run.record_failures = false;
+    run.careful = true;
     match serde_json::from_value::<Value>(failure.payload.clone())
         .ok()
         .and_then(|p| Notification::parse(p.to_string().as_bytes()).ok())
@@ -183,7 +196,7 @@ pub async fn replay(
         reason.as_deref().unwrap_or(&failure.reason),
     )
     .await?;
-    run.finish(tx).await?;
+    run.finish(db, tx).await?;
     Ok(Replay { resolved, reason })
 }
 
@@ -199,6 +212,8 @@ struct Run {
     changed: BTreeSet<(Uuid, Uuid)>,
     /// The WABA of the entry being applied (`entry.id`).
     waba_id: Option<String>,
+    /// Each change in a savepoint of its own (after the database refused a part).
+    careful: bool,
 }
 
 impl Run {
@@ -212,6 +227,7 @@ impl Run {
             last_reason: None,
             changed: BTreeSet::new(),
             waba_id: None,
+            careful: false,
         }
     }
 
@@ -223,18 +239,22 @@ impl Run {
         }
     }
 
-    /// Notifies the changed conversations and commits.
+    /// Commits, then announces the changed conversations.
     async fn finish(
         &self,
-        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        db: &Db,
+        tx: sqlx::Transaction<'_, sqlx::Postgres>,
     ) -> Result<(), StoreError> {
+        tx.commit().await?;
         let changes: Vec<(WorkspaceId, Uuid)> = self
             .changed
             .iter()
             .map(|(workspace, conversation)| (WorkspaceId(*workspace), *conversation))
             .collect();
-        events::notify(&mut tx, &changes).await?;
-        tx.commit().await?;
+        // Committed is what counts: a lost notification only delays a TUI's refresh.
+        if let Err(error) = events::announce(db, &changes).await {
+            tracing::warn!(%error, "could not announce committed webhook changes");
+        }
         Ok(())
     }
 
@@ -287,68 +307,24 @@ impl Run {
                 return self.fail(tx, failure).await;
             }
         };
+        if !self.careful {
+            return self
+                .apply_kind(tx, settings, notification, entry, change, &kind, &envelope)
+                .await;
+        }
         let before = (self.events, self.failures, self.changed.clone());
         let mut savepoint = sqlx::Acquire::begin(&mut **tx).await?;
-        let result = match &kind {
-            ChangeKind::Messages(value) => {
-                self.apply_messages(&mut savepoint, settings, notification, entry, change, value)
-                    .await
-            }
-            ChangeKind::TemplateStatus(update) => {
-                let key = TemplateKey {
-                    waba_id: &entry.id,
-                    wa_template_id: &update.template_id,
-                    name: update.name.as_deref(),
-                    language: update.language.as_deref(),
-                };
-                let change_to = TemplateChange::Status {
-                    event: &update.event,
-                    reason: update.reason.as_deref(),
-                };
-                self.apply_template(&mut savepoint, key, change_to, &envelope, &change.field)
-                    .await
-            }
-            ChangeKind::TemplateCategory(update) => {
-                let key = TemplateKey {
-                    waba_id: &entry.id,
-                    wa_template_id: &update.template_id,
-                    name: update.name.as_deref(),
-                    language: update.language.as_deref(),
-                };
-                match update.new_category.as_deref() {
-                    Some(category) => {
-                        self.apply_template(
-                            &mut savepoint,
-                            key,
-                            TemplateChange::Category(category),
-                            &envelope,
-                            &change.field,
-                        )
-                        .await
-                    }
-                    None => {
-                        let failure = NewFailure {
-                            workspace: None,
-                            phone_number_id: None,
-                            field: change.field.clone(),
-                            reason: "a template category update without a new category".into(),
-                            payload: envelope.clone(),
-                        };
-                        self.fail(&mut savepoint, failure).await
-                    }
-                }
-            }
-            ChangeKind::Other => {
-                let failure = NewFailure {
-                    workspace: None,
-                    phone_number_id: phone_number_id_of(&change.value),
-                    field: change.field.clone(),
-                    reason: format!("treeex does not handle `{}` webhooks", change.field),
-                    payload: envelope.clone(),
-                };
-                self.fail(&mut savepoint, failure).await
-            }
-        };
+        let result = self
+            .apply_kind(
+                &mut savepoint,
+                settings,
+                notification,
+                entry,
+                change,
+                &kind,
+                &envelope,
+            )
+            .await;
         match result {
             Ok(()) => {
                 savepoint.commit().await?;
@@ -367,6 +343,80 @@ impl Run {
                     payload: envelope,
                 };
                 self.fail(tx, failure).await
+            }
+        }
+    }
+
+    /// Applies one parsed change.
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_kind(
+        &mut self,
+        conn: &mut PgConnection,
+        settings: &IngestSettings,
+        notification: &Notification,
+        entry: &Entry,
+        change: &Change,
+        kind: &ChangeKind,
+        envelope: &Value,
+    ) -> Result<(), StoreError> {
+        match kind {
+            ChangeKind::Messages(value) => {
+                self.apply_messages(conn, settings, notification, entry, change, value)
+                    .await
+            }
+            ChangeKind::TemplateStatus(update) => {
+                let key = TemplateKey {
+                    waba_id: &entry.id,
+                    wa_template_id: &update.template_id,
+                    name: update.name.as_deref(),
+                    language: update.language.as_deref(),
+                };
+                let change_to = TemplateChange::Status {
+                    event: &update.event,
+                    reason: update.reason.as_deref(),
+                };
+                self.apply_template(conn, key, change_to, envelope, &change.field)
+                    .await
+            }
+            ChangeKind::TemplateCategory(update) => {
+                let key = TemplateKey {
+                    waba_id: &entry.id,
+                    wa_template_id: &update.template_id,
+                    name: update.name.as_deref(),
+                    language: update.language.as_deref(),
+                };
+                match update.new_category.as_deref() {
+                    Some(category) => {
+                        self.apply_template(
+                            conn,
+                            key,
+                            TemplateChange::Category(category),
+                            envelope,
+                            &change.field,
+                        )
+                        .await
+                    }
+                    None => {
+                        let failure = NewFailure {
+                            workspace: None,
+                            phone_number_id: None,
+                            field: change.field.clone(),
+                            reason: "a template category update without a new category".into(),
+                            payload: envelope.clone(),
+                        };
+                        self.fail(conn, failure).await
+                    }
+                }
+            }
+            ChangeKind::Other => {
+                let failure = NewFailure {
+                    workspace: None,
+                    phone_number_id: phone_number_id_of(&change.value),
+                    field: change.field.clone(),
+                    reason: format!("treeex does not handle `{}` webhooks", change.field),
+                    payload: envelope.clone(),
+                };
+                self.fail(conn, failure).await
             }
         }
     }

@@ -31,8 +31,6 @@ use crate::store::{
     Db, StoreError, campaigns, contacts, conversations, events, messages, outbox, phones, templates,
 };
 
-/// The channel that wakes outbox workers.
-pub const WAKE_CHANNEL: &str = "treeex_outbox";
 
 /// What to send.
 #[derive(Debug, Clone)]
@@ -222,13 +220,11 @@ pub async fn enqueue(db: &Db, outgoing: &Outgoing) -> Result<Queued, OutboxError
     .await?;
     conversations::record_outbound(&mut tx, outgoing.workspace, conversation, &preview).await?;
     outbox::queue(&mut tx, outgoing.workspace, sender.id, id).await?;
-    events::notify(&mut tx, &[(outgoing.workspace, conversation)]).await?;
-    sqlx::query("SELECT pg_notify($1, '')")
-        .bind(WAKE_CHANNEL)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
     tx.commit().await.map_err(StoreError::from)?;
+    announce(db, &[(outgoing.workspace, conversation)]).await;
+    if let Err(error) = events::wake_outbox(db).await {
+        tracing::warn!(%error, "could not wake the outbox workers; they poll every second");
+    }
     Ok(Queued {
         id,
         workspace_id: outgoing.workspace.0,
@@ -289,7 +285,7 @@ impl OutboxWorker {
     /// Sends until `stop`: woken by NOTIFY, and every second for retries that come due.
     pub async fn run(self, stop: CancellationToken) {
         let mut listener = match sqlx::postgres::PgListener::connect_with(self.db.pool()).await {
-            Ok(mut listener) => match listener.listen(WAKE_CHANNEL).await {
+            Ok(mut listener) => match listener.listen(events::OUTBOX_CHANNEL).await {
                 Ok(()) => Some(listener),
                 Err(error) => {
                     tracing::warn!(%error, "the outbox worker cannot LISTEN; it polls every second");
@@ -454,9 +450,12 @@ impl OutboxWorker {
                         .await?,
                     );
                     campaigns::apply_transitions(&mut tx, &moved).await?;
-                    events::notify(&mut tx, &[(workspace, conversation)]).await?;
+                    tx.commit().await?;
+                    announce(&self.db, &[(workspace, conversation)]).await;
+                } else {
+                    // Its status webhook got there first and settled it: only the outbox row goes.
+                    tx.commit().await?;
                 }
-                tx.commit().await?;
                 Ok(())
             }
             Err(error) if error.is_ambiguous() => {
@@ -524,10 +523,19 @@ impl OutboxWorker {
                 to: MessageStatus::Failed,
             }];
             campaigns::apply_transitions(&mut tx, &moved).await?;
-            events::notify(&mut tx, &[(workspace, conversation)]).await?;
+            tx.commit().await?;
+            announce(&self.db, &[(workspace, conversation)]).await;
+        } else {
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(())
+    }
+}
+
+/// Announces a committed change; a lost notification only delays a TUI's refresh.
+async fn announce(db: &Db, changes: &[(WorkspaceId, Uuid)]) {
+    if let Err(error) = events::announce(db, changes).await {
+        tracing::warn!(%error, "could not announce a committed change");
     }
 }
 

@@ -9,25 +9,43 @@ use super::StoreError;
 use crate::domain::WorkspaceId;
 
 /// The conversation of a contact with a business number, opened on first contact. Locks it for
-/// the rest of the transaction, so concurrent webhooks for one contact take turns.
+/// the rest of the transaction, so concurrent webhooks for one contact take turns. An existing
+/// conversation is locked, not rewritten; a new one is inserted, and when another transaction
+/// inserted it first, that one is found and locked.
 pub async fn open_for_contact(
     conn: &mut PgConnection,
     workspace: WorkspaceId,
     phone_number: Uuid,
     contact: Uuid,
 ) -> Result<Uuid, StoreError> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO conversations (id, workspace_id, phone_number_id, contact_id) \
-         VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (phone_number_id, contact_id) DO UPDATE SET updated_at = conversations.updated_at \
-         RETURNING id",
-    )
-    .bind(Uuid::now_v7())
-    .bind(workspace.0)
-    .bind(phone_number)
-    .bind(contact)
-    .fetch_one(conn)
-    .await?)
+    loop {
+        let existing: Option<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM conversations \
+             WHERE workspace_id = $1 AND phone_number_id = $2 AND contact_id = $3 FOR UPDATE",
+        )
+        .bind(workspace.0)
+        .bind(phone_number)
+        .bind(contact)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(id) = existing {
+            return Ok(id);
+        }
+        let inserted: Option<Uuid> = sqlx::query_scalar(
+            "INSERT INTO conversations (id, workspace_id, phone_number_id, contact_id) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (phone_number_id, contact_id) DO NOTHING \
+             RETURNING id",
+        )
+        .bind(Uuid::now_v7())
+        .bind(workspace.0)
+        .bind(phone_number)
+        .bind(contact)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(id) = inserted {
+            return Ok(id);
+        }
+    }
 }
 
 /// Records a new message from the customer at `at`: reopens the conversation, moves its window

@@ -1,15 +1,21 @@
 //! The change bus: `NOTIFY` on one channel, naming the workspace and conversation that changed,
-//! so every TUI on the database reloads what it shows. Sent inside the writing transaction, so
-//! PostgreSQL delivers it only when (and if) that transaction commits.
+//! so every TUI on the database reloads what it shows.
+//!
+//! Notifications are sent after the writing transaction has committed, in a transaction of their
+//! own that does not wait for its commit to reach disk: PostgreSQL lets only one transaction that
+//! notifies commit at a time, so notifying inside the writing transactions would queue all their
+//! disk flushes one behind the other. A crash between the two loses a notification, never data;
+//! listeners also reload when they (re)connect.
 
-use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::StoreError;
+use super::{Db, StoreError};
 use crate::domain::WorkspaceId;
 
 /// The channel every change is announced on.
 pub const CHANNEL: &str = "treeex_changes";
+/// The channel that wakes outbox workers.
+pub const OUTBOX_CHANNEL: &str = "treeex_outbox";
 
 /// What a notification says: `{"workspace_id": …, "conversation_id": …}`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -18,25 +24,46 @@ pub struct Change {
     pub conversation_id: Option<Uuid>,
 }
 
-/// Announces changes, one notification each, in one round trip.
-pub async fn notify(
-    conn: &mut PgConnection,
-    changes: &[(WorkspaceId, Uuid)],
-) -> Result<(), StoreError> {
-    if changes.is_empty() {
-        return Ok(());
-    }
+/// Announces committed changes, one notification each, in one round trip.
+pub async fn announce(db: &Db, changes: &[(WorkspaceId, Uuid)]) -> Result<(), StoreError> {
     let payloads: Vec<String> = changes
         .iter()
         .map(|(workspace, conversation)| {
-            serde_json::json!({"workspace_id": workspace.0, "conversation_id": conversation})
-                .to_string()
+            serde_json::to_string(&Change {
+                workspace_id: workspace.0,
+                conversation_id: Some(*conversation),
+            })
+            .unwrap_or_default()
         })
         .collect();
-    sqlx::query("SELECT pg_notify($1, p) FROM UNNEST($2::text[]) AS p")
-        .bind(CHANNEL)
-        .bind(&payloads)
-        .execute(conn)
+    notify(db, CHANNEL, &payloads).await
+}
+
+/// Wakes the outbox workers (after a message was queued).
+pub async fn wake_outbox(db: &Db) -> Result<(), StoreError> {
+    notify(db, OUTBOX_CHANNEL, &[String::new()]).await
+}
+
+async fn notify(db: &Db, channel: &str, payloads: &[String]) -> Result<(), StoreError> {
+    if payloads.is_empty() {
+        return Ok(());
+    }
+    // One simple-protocol round trip; `SET LOCAL` needs the explicit transaction. The payloads
+    // are JSON of ids, quoted as SQL literals.
+    let calls: Vec<String> = payloads
+        .iter()
+        .map(|p| format!("pg_notify({}, {})", literal(channel), literal(p)))
+        .collect();
+    let sql = format!(
+        "BEGIN; SET LOCAL synchronous_commit = off; SELECT {}; COMMIT;",
+        calls.join(", ")
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(db.pool())
         .await?;
     Ok(())
+}
+
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }

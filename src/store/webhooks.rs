@@ -78,7 +78,7 @@ pub async fn record_failure(
     sqlx::query(
         "INSERT INTO webhook_failures \
              (id, archive_id, workspace_id, phone_number_id, field, reason, payload, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7::json, $8)",
     )
     .bind(id)
     .bind(archive_id)
@@ -86,7 +86,8 @@ pub async fn record_failure(
     .bind(failure.phone_number_id.as_deref())
     .bind(&failure.field)
     .bind(&failure.reason)
-    .bind(&failure.payload)
+    // As text: a `\u0000` that jsonb would refuse is kept as it came.
+    .bind(failure.payload.to_string())
     .bind(received_at)
     .execute(conn)
     .await?;
