@@ -12,6 +12,7 @@ pub mod config;
 pub mod domain;
 pub mod logging;
 pub mod server;
+pub mod simulator;
 pub mod store;
 
 /// Installs the TLS crypto provider (ring) that reqwest's rustls needs before any HTTP client

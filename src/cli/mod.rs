@@ -8,6 +8,7 @@ mod commands;
 mod output;
 mod send;
 mod serve;
+mod simulate;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,6 +45,9 @@ pub enum Command {
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
     },
+    /// The Cloud API simulator alone: Meta's Graph API subset, signed webhooks and simulated
+    /// customers, for integrating and testing without a Meta account.
+    Simulate(SimulateArgs),
     /// Apply the database migrations (every command also applies pending ones at start).
     Migrate,
     /// Workspaces: the tenants.
@@ -66,6 +70,25 @@ pub enum Command {
     Template(TemplateCommand),
     /// Queue one message through the outbox; prints its id.
     Send(SendArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Where the simulated Graph API and its /_sim endpoints listen.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
+    pub listen: SocketAddr,
+    /// Where to post signed webhooks (treeex's listener: http://ADDR/webhook).
+    #[arg(long, value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// The app secret that signs the webhooks (default: [whatsapp] app_secret).
+    #[arg(long, value_name = "S", hide_env_values = true)]
+    pub app_secret: Option<String>,
+    /// Simulated customers who write in and answer.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub customers: usize,
+    /// Sends accepted per second per number; above it Meta's 130429.
+    #[arg(long, value_name = "N", default_value_t = 80)]
+    pub mps: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -364,7 +387,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let paths = Paths::from_platform()?;
     let config = Config::load(cli.config.as_deref(), &env, &paths)?;
     let echo = match cli.command {
-        Some(Command::Serve { .. }) => crate::logging::Echo::Stdout,
+        Some(Command::Serve { .. } | Command::Simulate(_)) => crate::logging::Echo::Stdout,
         _ => crate::logging::Echo::FileOnly,
     };
     let _log = crate::logging::init(&config, &paths, echo);
@@ -373,6 +396,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             "no command given; `treeex --help` lists them"
         )));
     };
+    if let Command::Simulate(args) = command {
+        return simulate::run(&config, args).await;
+    }
     let db = Db::open(&config, &paths).await?;
     let result = commands::run(&db, &config, command).await;
     db.close().await;
