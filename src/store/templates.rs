@@ -43,6 +43,13 @@ pub async fn waba_is_known(conn: &mut PgConnection, waba_id: &str) -> Result<boo
     )
 }
 
+/// The templates a webhook's key names: in the WABA's workspaces only, by Meta's id, or by name
+/// and language for one synced before its id was known. `$1`-`$4` are the key's fields.
+const KEYED: &str = "WHERE t.waba_id = $1 \
+       AND t.workspace_id IN (SELECT workspace_id FROM phone_numbers WHERE waba_id = $1) \
+       AND (t.wa_template_id = $2 \
+            OR (t.wa_template_id IS NULL AND t.name = $3 AND t.language = $4))";
+
 /// Sets a template's status in every workspace that has a number of its WABA (and only those);
 /// returns how many template rows changed.
 pub async fn set_status(
@@ -51,22 +58,13 @@ pub async fn set_status(
     event: &str,
     reason: Option<&str>,
 ) -> Result<u64, StoreError> {
-    let event = event.to_ascii_uppercase();
-    let status = if STATUSES.contains(&event.as_str()) {
-        event.as_str()
-    } else {
-        "UNKNOWN"
-    };
+    let status = status_label(event);
     let reason = reason.filter(|r| !r.eq_ignore_ascii_case("NONE"));
-    Ok(sqlx::query(
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE templates t SET status = $5::template_status, \
              rejected_reason = CASE WHEN $5 = 'REJECTED' THEN $6 ELSE t.rejected_reason END, \
-             wa_template_id = COALESCE(t.wa_template_id, $2), updated_at = now() \
-         WHERE t.waba_id = $1 \
-           AND t.workspace_id IN (SELECT workspace_id FROM phone_numbers WHERE waba_id = $1) \
-           AND (t.wa_template_id = $2 \
-                OR (t.wa_template_id IS NULL AND t.name = $3 AND t.language = $4))",
-    )
+             wa_template_id = COALESCE(t.wa_template_id, $2), updated_at = now() {KEYED}"
+    )))
     .bind(key.waba_id)
     .bind(key.wa_template_id)
     .bind(key.name)
@@ -84,28 +82,37 @@ pub async fn set_category(
     key: TemplateKey<'_>,
     category: &str,
 ) -> Result<u64, StoreError> {
-    let category = category.to_ascii_uppercase();
-    if !CATEGORIES.contains(&category.as_str()) {
-        return Err(StoreError::Invalid(format!(
-            "`{category}` is not a template category"
-        )));
-    }
-    Ok(sqlx::query(
+    let category = category_label(category)
+        .ok_or_else(|| StoreError::Invalid(format!("`{category}` is not a template category")))?;
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE templates t SET category = $5::template_category, \
-             wa_template_id = COALESCE(t.wa_template_id, $2), updated_at = now() \
-         WHERE t.waba_id = $1 \
-           AND t.workspace_id IN (SELECT workspace_id FROM phone_numbers WHERE waba_id = $1) \
-           AND (t.wa_template_id = $2 \
-                OR (t.wa_template_id IS NULL AND t.name = $3 AND t.language = $4))",
-    )
+             wa_template_id = COALESCE(t.wa_template_id, $2), updated_at = now() {KEYED}"
+    )))
     .bind(key.waba_id)
     .bind(key.wa_template_id)
     .bind(key.name)
     .bind(key.language)
-    .bind(category.as_str())
+    .bind(category)
     .execute(conn)
     .await?
     .rows_affected())
+}
+
+/// Meta's status word as `template_status` spells it; UNKNOWN for one it adds later.
+fn status_label(status: &str) -> &'static str {
+    STATUSES
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(status))
+        .copied()
+        .unwrap_or("UNKNOWN")
+}
+
+/// Meta's category word as `template_category` spells it (Meta's own samples send lowercase).
+fn category_label(category: &str) -> Option<&'static str> {
+    CATEGORIES
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(category))
+        .copied()
 }
 
 /// A template as stored.
@@ -156,28 +163,12 @@ pub async fn upsert_synced(
         .collect();
     let names: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
     let languages: Vec<&str> = templates.iter().map(|t| t.language.as_str()).collect();
-    let categories: Vec<String> = templates
+    // A category Meta adds later is stored as UTILITY, the one without marketing rules.
+    let categories: Vec<&str> = templates
         .iter()
-        .map(|t| {
-            let c = t.category.to_ascii_uppercase();
-            if CATEGORIES.contains(&c.as_str()) {
-                c
-            } else {
-                "UTILITY".into()
-            }
-        })
+        .map(|t| category_label(&t.category).unwrap_or("UTILITY"))
         .collect();
-    let statuses: Vec<String> = templates
-        .iter()
-        .map(|t| {
-            let s = t.status.to_ascii_uppercase();
-            if STATUSES.contains(&s.as_str()) {
-                s
-            } else {
-                "UNKNOWN".into()
-            }
-        })
-        .collect();
+    let statuses: Vec<&str> = templates.iter().map(|t| status_label(&t.status)).collect();
     let components: Vec<&serde_json::Value> = templates.iter().map(|t| &t.components).collect();
     Ok(sqlx::query(
         "INSERT INTO templates AS t (id, workspace_id, waba_id, wa_template_id, name, language, \
