@@ -31,7 +31,6 @@ use crate::store::{
     Db, StoreError, campaigns, contacts, conversations, events, messages, outbox, phones, templates,
 };
 
-
 /// What to send.
 #[derive(Debug, Clone)]
 pub enum Content {
