@@ -613,3 +613,40 @@ async fn a_send_that_left_without_an_answer_is_never_resent_and_its_webhook_sett
         .unwrap();
     assert_eq!(left, 0);
 }
+
+#[tokio::test]
+async fn a_created_template_is_pending_until_metas_verdict_arrives() {
+    let world = World::start(80, "token", |sim| {
+        sim.template_review = Duration::from_millis(50)
+    })
+    .await;
+    let new = treeex::cloud_api::graph::NewTemplate {
+        name: "delivery_window".into(),
+        language: "en_US".into(),
+        category: "UTILITY".into(),
+        components: json!([{ "type": "BODY", "text": "Your delivery arrives between {{1}} and {{2}}.",
+                             "example": { "body_text": [["9am", "11am"]] } }]),
+        parameter_format: None,
+    };
+    let created =
+        treeex::app::templates::create(world.db(), &world.graph, world.workspace, NUMBER, &new)
+            .await
+            .unwrap();
+    assert_eq!(created.status, "PENDING");
+    assert!(created.wa_template_id.is_some());
+    // The review's verdict comes as a signed webhook through the listener.
+    let pool = world.db.pool().clone();
+    wait_for("the template to be approved", || {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT status::text FROM templates WHERE name = 'delivery_window'",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+                == "APPROVED"
+        }
+    })
+    .await;
+}
