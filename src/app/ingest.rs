@@ -25,7 +25,7 @@ use crate::store::phones::{NumberError, Route};
 use crate::store::templates::TemplateKey;
 use crate::store::webhooks::{NewFailure, Outcome};
 use crate::store::{
-    Db, StoreError, campaigns, contacts, conversations, events, messages, phones, templates,
+    Db, StoreError, campaigns, contacts, conversations, events, media, messages, phones, templates,
     webhooks,
 };
 
@@ -672,7 +672,24 @@ impl Run {
                     },
                 )
                 .await?;
-                if inserted.is_some() {
+                if let Some(message_id) = inserted {
+                    if let MessageContent::Media {
+                        media_id,
+                        mime_type,
+                        sha256,
+                        filename,
+                        ..
+                    } = content
+                    {
+                        // The media fetcher brings its bytes into the media store.
+                        let file = media::NewInbound {
+                            wa_media_id: media_id,
+                            mime_type: mime_type.as_deref().unwrap_or("application/octet-stream"),
+                            sha256: sha256.as_deref(),
+                            filename: filename.as_deref(),
+                        };
+                        media::insert_inbound(conn, route.workspace, message_id, &file).await?;
+                    }
                     conversations::record_inbound(
                         conn,
                         route.workspace,

@@ -3,5 +3,6 @@
 
 pub mod contact_import;
 pub mod ingest;
+pub mod media;
 pub mod outbox;
 pub mod templates;

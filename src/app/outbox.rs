@@ -8,7 +8,8 @@
 //! come back with backoff and jitter up to `[outbox] max_attempts`; a request that left without
 //! an answer is ambiguous and never resent on its own (its status webhook settles it, matched by
 //! the message id sent as `biz_opaque_callback_data`). Any number of workers in any number of
-//! processes may run at once.
+//! processes may run at once. A media message's file is uploaded to Meta just before the message
+//! leaves (`app::media`), and the send names it by Meta's media id.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -23,7 +24,11 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::cloud_api::graph::{ErrorClass, GraphClient, GraphError, OutboundBody, OutboundMessage};
+use crate::app::media::{self, MediaStore, Staged, UploadFailure};
+use crate::cloud_api::graph::{
+    ErrorClass, GraphClient, GraphError, MediaSource, OutboundBody, OutboundMessage,
+};
+use crate::cloud_api::webhook::{MediaKind, MessageContent};
 use crate::domain::{MessageStatus, WaId, WorkspaceId, template};
 use crate::store::messages::Transition;
 use crate::store::outbox::Claimed;
@@ -43,6 +48,9 @@ pub enum Content {
         language: String,
         params: Vec<String>,
     },
+    /// A file already checked and in the media store (`app::media::stage`); the worker uploads
+    /// it to Meta just before the message leaves.
+    Media(Staged),
 }
 
 /// One message to send, from whoever asks (an agent, the command line, a campaign).
@@ -138,13 +146,7 @@ pub async fn enqueue(db: &Db, outgoing: &Outgoing) -> Result<Queued, OutboxError
 
     let (body, rendered) = match &outgoing.content {
         Content::Text { body, preview_url } => {
-            match context.window_expires_at {
-                Some(closed) if closed <= Utc::now() => {
-                    return Err(Refusal::WindowClosed(closed).into());
-                }
-                None => return Err(Refusal::WindowNeverOpened(outgoing.to.to_string()).into()),
-                Some(_) => {}
-            }
+            window_open(context.window_expires_at, &outgoing.to)?;
             let body = OutboundBody::Text {
                 body: body.clone(),
                 preview_url: *preview_url,
@@ -188,6 +190,21 @@ pub async fn enqueue(db: &Db, outgoing: &Outgoing) -> Result<Queued, OutboxError
             };
             (body, Some(template::render(&found.components, params)))
         }
+        Content::Media(file) => {
+            // Media is free-form: only inside the customer's window.
+            window_open(context.window_expires_at, &outgoing.to)?;
+            let body = OutboundBody::Media {
+                kind: file.kind,
+                // A stand-in for the check below; the stored body names no id until the upload.
+                source: MediaSource::Id(file.id.to_string()),
+                caption: file.caption.clone(),
+                filename: file
+                    .filename
+                    .clone()
+                    .filter(|_| file.kind == MediaKind::Document),
+            };
+            (body, None)
+        }
     };
     let message = OutboundMessage {
         to: outgoing.to.to_string(),
@@ -198,10 +215,14 @@ pub async fn enqueue(db: &Db, outgoing: &Outgoing) -> Result<Queued, OutboxError
     message
         .validate()
         .map_err(|e| Refusal::Limit(e.to_string()))?;
-    let content = message.to_json();
+    let mut content = message.to_json();
+    if let Content::Media(file) = &outgoing.content {
+        media::strip_media_id(&mut content, file.kind);
+    }
     let preview = rendered.clone().unwrap_or_else(|| match &outgoing.content {
         Content::Text { body, .. } => body.clone(),
         Content::Template { name, .. } => format!("Template: {name}"),
+        Content::Media(file) => media_preview(file),
     });
     let id = messages::insert_outbound(
         &mut tx,
@@ -217,6 +238,17 @@ pub async fn enqueue(db: &Db, outgoing: &Outgoing) -> Result<Queued, OutboxError
         },
     )
     .await?;
+    if let Content::Media(file) = &outgoing.content {
+        let row = crate::store::media::NewOutbound {
+            id: file.id,
+            storage_url: &file.storage_url,
+            mime_type: &file.mime_type,
+            sha256: &file.sha256,
+            size_bytes: i64::try_from(file.size).unwrap_or(i64::MAX),
+            filename: file.filename.as_deref(),
+        };
+        crate::store::media::insert_outbound(&mut tx, outgoing.workspace, id, &row).await?;
+    }
     conversations::record_outbound(&mut tx, outgoing.workspace, conversation, &preview).await?;
     outbox::queue(&mut tx, outgoing.workspace, sender.id, id).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -230,6 +262,30 @@ pub async fn enqueue(db: &Db, outgoing: &Outgoing) -> Result<Queued, OutboxError
         conversation_id: conversation,
         status: MessageStatus::Pending,
     })
+}
+
+/// The free-form rule: the customer wrote within the last 24 hours.
+fn window_open(expires_at: Option<DateTime<Utc>>, to: &WaId) -> Result<(), Refusal> {
+    match expires_at {
+        Some(closed) if closed <= Utc::now() => Err(Refusal::WindowClosed(closed)),
+        None => Err(Refusal::WindowNeverOpened(to.to_string())),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The inbox preview of a media message: as an inbound one of its kind reads.
+fn media_preview(file: &Staged) -> String {
+    MessageContent::Media {
+        kind: file.kind,
+        media_id: String::new(),
+        mime_type: Some(file.mime_type.clone()),
+        sha256: None,
+        caption: file.caption.clone(),
+        filename: file.filename.clone(),
+        voice: false,
+        animated: false,
+    }
+    .preview()
 }
 
 /// How a worker behaves.
@@ -268,6 +324,8 @@ pub struct OutboxWorker {
     name: String,
     settings: WorkerSettings,
     limiters: Arc<Mutex<HashMap<Uuid, Arc<DefaultDirectRateLimiter>>>>,
+    /// Where the files of media messages are, for their upload.
+    media: Option<MediaStore>,
 }
 
 impl OutboxWorker {
@@ -278,7 +336,15 @@ impl OutboxWorker {
             name: format!("{}-{}", std::process::id(), Uuid::new_v4().simple()),
             settings,
             limiters: Arc::default(),
+            media: None,
         }
+    }
+
+    /// The same worker, reading the files of media messages from `store`. Without one, a media
+    /// message whose file is not uploaded yet waits and finally fails.
+    pub fn with_media(mut self, store: MediaStore) -> Self {
+        self.media = Some(store);
+        self
     }
 
     /// Sends until `stop`: woken by NOTIFY, and every second for retries that come due.
@@ -396,6 +462,9 @@ impl OutboxWorker {
     }
 
     async fn deliver(&self, claimed: Claimed) -> Result<(), StoreError> {
+        let Some(claimed) = self.upload_media(claimed).await? else {
+            return Ok(()); // the upload failed: retried later, or the message failed
+        };
         self.limiter(claimed.phone_number, claimed.mps)
             .until_ready()
             .await;
@@ -463,6 +532,49 @@ impl OutboxWorker {
                 outbox::mark_ambiguous(&self.db, claimed.message_id, &error.to_string()).await
             }
             Err(error) => self.after_error(&claimed, &error).await,
+        }
+    }
+
+    /// A media message's file goes to Meta first, unless an earlier attempt uploaded it: the
+    /// send names it by Meta's media id. Uploading again is harmless (it only leaves an unused
+    /// copy at Meta), so this happens before the message is marked as leaving. None when the
+    /// upload failed and was recorded (to be retried like a send, or as the message's failure).
+    async fn upload_media(&self, mut claimed: Claimed) -> Result<Option<Claimed>, StoreError> {
+        let Some(kind) = media::upload_needed(&claimed.content) else {
+            return Ok(Some(claimed));
+        };
+        match media::upload(&self.db, &self.graph, self.media.as_ref(), &claimed).await {
+            Ok(wa_media_id) => {
+                media::name_media_id(&mut claimed.content, kind, &wa_media_id);
+                Ok(Some(claimed))
+            }
+            Err(UploadFailure::Store(error)) => Err(error),
+            Err(UploadFailure::Final(reason)) => {
+                metrics::counter!("treeex_sends_total", "result" => "failed").increment(1);
+                self.fail(claimed.message_id, None, &reason, None).await?;
+                Ok(None)
+            }
+            Err(UploadFailure::Graph { error, attempts }) => {
+                // Counted as the send's attempts, so the usual retries and their limit apply.
+                let counted = i32::try_from(attempts.saturating_sub(1)).unwrap_or(i32::MAX);
+                claimed.attempts = claimed.attempts.max(counted);
+                self.after_error(&claimed, &error).await?;
+                Ok(None)
+            }
+            Err(UploadFailure::Retry { reason, attempts }) => {
+                if attempts < self.settings.max_attempts {
+                    metrics::counter!("treeex_sends_total", "result" => "retry").increment(1);
+                    let unit = self.settings.retry_unit;
+                    let delay = backoff(unit, unit * 60, 2.0, attempts);
+                    let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                    outbox::retry_at(&self.db, claimed.message_id, next, &reason).await?;
+                } else {
+                    metrics::counter!("treeex_sends_total", "result" => "failed").increment(1);
+                    let title = format!("{reason} (gave up after {attempts} attempts)");
+                    self.fail(claimed.message_id, None, &title, None).await?;
+                }
+                Ok(None)
+            }
         }
     }
 

@@ -113,6 +113,7 @@ pub enum TemplateCommand {
 
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("what").required(true).multiple(false))]
+#[command(group = clap::ArgGroup::new("file").multiple(false))]
 pub struct SendArgs {
     #[command(flatten)]
     pub workspace: WorkspaceArg,
@@ -134,6 +135,16 @@ pub struct SendArgs {
     /// A template parameter, in the template's order; repeat for more.
     #[arg(long = "param", value_name = "VALUE", requires = "template")]
     pub params: Vec<String>,
+    /// An image (JPEG or PNG, at most 5 MB), only inside the customer's 24-hour window.
+    #[arg(long, value_name = "FILE", groups = ["what", "file"])]
+    pub image: Option<std::path::PathBuf>,
+    /// A document (PDF, text, Word, Excel or PowerPoint, at most 100 MB), only inside the
+    /// customer's 24-hour window.
+    #[arg(long, value_name = "FILE", groups = ["what", "file"])]
+    pub document: Option<std::path::PathBuf>,
+    /// The caption of an --image or --document.
+    #[arg(long, value_name = "TEXT", requires = "file")]
+    pub caption: Option<String>,
     /// Wait for the Graph API's answer and print the status.
     #[arg(long)]
     pub wait: bool,

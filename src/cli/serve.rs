@@ -1,6 +1,6 @@
-//! `treeex serve`: the headless mode. Runs the webhook listener and an outbox worker until SIGINT
-//! or SIGTERM, then stops accepting, lets the requests in flight finish (at most 10 s), and
-//! exits 0.
+//! `treeex serve`: the headless mode. Runs the webhook listener, an outbox worker and a media
+//! fetcher until SIGINT or SIGTERM, then stops accepting, lets the requests in flight finish (at
+//! most 10 s), and exits 0.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -10,6 +10,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 use super::Failure;
+use crate::app::media::{FetcherSettings, MediaFetcher};
 use crate::app::outbox::{OutboxWorker, WorkerSettings};
 use crate::config::Config;
 use crate::server::Listener;
@@ -19,6 +20,8 @@ use crate::store::{Db, webhooks};
 const DRAIN: Duration = Duration::from_secs(10);
 
 pub async fn run(db: &Db, config: &Config, listen: Option<SocketAddr>) -> Result<(), Failure> {
+    // A media store that cannot be opened stops serve before it listens.
+    let media = super::send::media_store(config)?;
     let address = listen.unwrap_or(config.server.listen);
     let tcp = tokio::net::TcpListener::bind(address)
         .await
@@ -45,7 +48,15 @@ pub async fn run(db: &Db, config: &Config, listen: Option<SocketAddr>) -> Result
         max_attempts: config.outbox.max_attempts,
         ..WorkerSettings::default()
     };
-    let worker = tokio::spawn(OutboxWorker::new(db.clone(), graph, settings).run(stop.clone()));
+    let worker = tokio::spawn(
+        OutboxWorker::new(db.clone(), graph.clone(), settings)
+            .with_media(media.clone())
+            .run(stop.clone()),
+    );
+    tracing::info!(store = %media.url(), "media store");
+    let fetcher = tokio::spawn(
+        MediaFetcher::new(db.clone(), graph, media, FetcherSettings::default()).run(stop.clone()),
+    );
 
     let listener = Listener::new(db.clone(), config);
     let server = listener.serve(tcp, stop.clone().cancelled_owned());
@@ -67,6 +78,13 @@ pub async fn run(db: &Db, config: &Config, listen: Option<SocketAddr>) -> Result
     if tokio::time::timeout(DRAIN, worker).await.is_err() {
         tracing::warn!(
             "the outbox worker did not stop within {} s",
+            DRAIN.as_secs()
+        );
+    }
+    // The fetcher drops downloads in flight at once; their claims run out and are taken again.
+    if tokio::time::timeout(DRAIN, fetcher).await.is_err() {
+        tracing::warn!(
+            "the media fetcher did not stop within {} s",
             DRAIN.as_secs()
         );
     }

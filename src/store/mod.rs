@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod contacts;
 pub mod conversations;
 pub mod events;
+pub mod media;
 pub mod members;
 pub mod messages;
 pub mod outbox;
