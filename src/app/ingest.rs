@@ -626,8 +626,15 @@ impl Run {
             MessageContent::Edit {
                 original_id,
                 message: edited,
-            } if messages::record_edit(conn, route.phone_number, original_id, edited, at)
-                .await? =>
+            } if messages::record_edit(
+                conn,
+                route.workspace,
+                route.phone_number,
+                original_id,
+                edited,
+                at,
+            )
+            .await? =>
             {
                 conversations::record_inbound(
                     conn,
@@ -640,7 +647,14 @@ impl Run {
                 .await?;
             }
             MessageContent::Revoke { original_id }
-                if messages::record_revoke(conn, route.phone_number, original_id, at).await? =>
+                if messages::record_revoke(
+                    conn,
+                    route.workspace,
+                    route.phone_number,
+                    original_id,
+                    at,
+                )
+                .await? =>
             {
                 conversations::record_inbound(
                     conn,

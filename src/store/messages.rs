@@ -55,6 +55,7 @@ pub async fn insert_inbound(
 /// original is not recorded.
 pub async fn record_edit(
     conn: &mut PgConnection,
+    workspace: WorkspaceId,
     phone_number: Uuid,
     original: &str,
     edited: &Value,
@@ -65,12 +66,13 @@ pub async fn record_edit(
              content = CASE WHEN edited_at IS NULL OR edited_at <= $4 \
                             THEN jsonb_set(content, '{edited_message}', $3) ELSE content END, \
              edited_at = GREATEST(edited_at, $4), updated_at = now() \
-         WHERE phone_number_id = $1 AND wa_message_id = $2 RETURNING id",
+         WHERE phone_number_id = $1 AND wa_message_id = $2 AND workspace_id = $5 RETURNING id",
     )
     .bind(phone_number)
     .bind(original)
     .bind(edited)
     .bind(at)
+    .bind(workspace.0)
     .fetch_optional(conn)
     .await?;
     Ok(found.is_some())
@@ -79,17 +81,19 @@ pub async fn record_edit(
 /// The customer deleted a message. False when the original is not recorded.
 pub async fn record_revoke(
     conn: &mut PgConnection,
+    workspace: WorkspaceId,
     phone_number: Uuid,
     original: &str,
     at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let found: Option<Uuid> = sqlx::query_scalar(
         "UPDATE messages SET revoked_at = LEAST(revoked_at, $3), updated_at = now() \
-         WHERE phone_number_id = $1 AND wa_message_id = $2 RETURNING id",
+         WHERE phone_number_id = $1 AND wa_message_id = $2 AND workspace_id = $4 RETURNING id",
     )
     .bind(phone_number)
     .bind(original)
     .bind(at)
+    .bind(workspace.0)
     .fetch_optional(conn)
     .await?;
     Ok(found.is_some())
