@@ -600,62 +600,44 @@ impl Run {
                 .await?;
         let at = message.timestamp;
         let preview = message.content.preview();
-        match &message.content {
+        // A reaction, an edit or a revoke changes its target rather than adding to the thread:
+        // the customer was active (the window moves), but there is nothing new to read.
+        let attached = match &message.content {
             MessageContent::Reaction { message_id, emoji } => {
-                let reactor = wa_id.or(user_id).unwrap_or_default();
                 let reaction = messages::Reaction {
                     workspace: route.workspace,
                     phone_number: route.phone_number,
                     target: message_id,
-                    reactor,
+                    reactor: wa_id.or(user_id).unwrap_or_default(),
                     emoji: emoji.as_deref(),
                     at,
                     wa_message_id: &message.id,
                 };
                 messages::record_reaction(conn, &reaction).await?;
-                conversations::record_inbound(
-                    conn,
-                    route.workspace,
-                    conversation,
-                    at,
-                    &preview,
-                    false,
-                )
-                .await?;
+                true
             }
             MessageContent::Edit {
                 original_id,
                 message: edited,
-            } if messages::record_edit(
-                conn,
-                route.workspace,
-                route.phone_number,
-                original_id,
-                edited,
-                at,
-            )
-            .await? =>
-            {
-                conversations::record_inbound(
-                    conn,
-                    route.workspace,
-                    conversation,
-                    at,
-                    &preview,
-                    false,
-                )
-                .await?;
-            }
-            MessageContent::Revoke { original_id }
-                if messages::record_revoke(
+            } => {
+                messages::record_edit(
                     conn,
                     route.workspace,
                     route.phone_number,
                     original_id,
+                    edited,
                     at,
                 )
-                .await? =>
-            {
+                .await?
+            }
+            MessageContent::Revoke { original_id } => {
+                messages::record_revoke(conn, route.workspace, route.phone_number, original_id, at)
+                    .await?
+            }
+            _ => false,
+        };
+        match &message.content {
+            _ if attached => {
                 conversations::record_inbound(
                     conn,
                     route.workspace,
