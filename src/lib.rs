@@ -14,6 +14,7 @@ pub mod logging;
 pub mod server;
 pub mod simulator;
 pub mod store;
+pub mod tui;
 
 /// Installs the TLS crypto provider (ring) that reqwest's rustls needs before any HTTP client
 /// is built; calling it again is harmless.

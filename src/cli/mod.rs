@@ -9,6 +9,7 @@ mod output;
 mod send;
 mod serve;
 mod simulate;
+mod tui;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,20 +25,33 @@ use crate::store::{Db, StoreError};
 #[command(
     name = "treeex",
     version,
-    about = "A terminal inbox for the WhatsApp Business Platform",
-    arg_required_else_help = true
+    about = "A terminal inbox for the WhatsApp Business Platform"
 )]
 pub struct Cli {
     /// The configuration file (default: $TREEEX_CONFIG, then config.toml in the platform's
     /// config directory).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// No command: the inbox TUI.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+#[derive(Debug, Default, Args)]
+pub struct TuiArgs {
+    /// Open this workspace (default: the one used last, or a picker).
+    #[arg(long, value_name = "SLUG")]
+    pub workspace: Option<Slug>,
+    /// Run without the embedded webhook listener and outbox worker (when `treeex serve` runs
+    /// them for the team).
+    #[arg(long)]
+    pub no_listener: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The inbox TUI (also what `treeex` alone opens).
+    Tui(TuiArgs),
     /// Run headless: the webhook listener for a whole team; logs to stdout and the log file;
     /// stops cleanly on SIGINT and SIGTERM.
     Serve {
@@ -402,11 +416,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         _ => crate::logging::Echo::FileOnly,
     };
     let _log = crate::logging::init(&config, &paths, echo);
-    let Some(command) = cli.command else {
-        return Err(Failure::Usage(anyhow::anyhow!(
-            "no command given; `treeex --help` lists them"
-        )));
-    };
+    let command = cli.command.unwrap_or(Command::Tui(TuiArgs::default()));
+    if matches!(command, Command::Tui(_)) {
+        // Before any database is opened: a script that runs `treeex` alone learns at once.
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+            return Err(Failure::Usage(anyhow::anyhow!(
+                "the inbox needs a terminal; `treeex --help` lists the other commands"
+            )));
+        }
+    }
     if let Command::Simulate(args) = command {
         return simulate::run(&config, args).await;
     }

@@ -8,13 +8,15 @@ mod status;
 mod tag;
 pub mod template;
 mod wa_id;
+pub mod window;
 
 pub use email::Email;
-pub use role::Role;
+pub use role::{Permission, Role};
 pub use slug::Slug;
 pub use status::MessageStatus;
 pub use tag::Tag;
 pub use wa_id::WaId;
+pub use window::CustomerWindow;
 
 /// A value from outside that does not have the shape treeex needs; the message says which shape.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

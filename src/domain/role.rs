@@ -13,7 +13,33 @@ pub enum Role {
     Member,
 }
 
+/// What a member may do beyond answering conversations; a role that may not is not offered it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Give a conversation to another member (everyone may take one, or let it go).
+    AssignOthers,
+    /// Change a contact's consent by hand; consent is the business's legal record.
+    EditConsent,
+    /// Add and delete the workspace's canned replies (everyone may use them).
+    ManageCannedReplies,
+    /// Start, pause, resume, cancel and retry campaigns.
+    ControlCampaigns,
+}
+
 impl Role {
+    /// OWNER and ADMIN may do everything; MEMBER answers, tags, takes and closes conversations.
+    pub fn may(self, permission: Permission) -> bool {
+        match self {
+            Role::Owner | Role::Admin => true,
+            Role::Member => match permission {
+                Permission::AssignOthers
+                | Permission::EditConsent
+                | Permission::ManageCannedReplies
+                | Permission::ControlCampaigns => false,
+            },
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Owner => "OWNER",
@@ -52,5 +78,19 @@ mod tests {
         assert_eq!("Admin".parse::<Role>().unwrap(), Role::Admin);
         assert_eq!(Role::Owner.to_string(), "OWNER");
         assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn members_answer_while_owners_and_admins_manage() {
+        for permission in [
+            Permission::AssignOthers,
+            Permission::EditConsent,
+            Permission::ManageCannedReplies,
+            Permission::ControlCampaigns,
+        ] {
+            assert!(Role::Owner.may(permission));
+            assert!(Role::Admin.may(permission));
+            assert!(!Role::Member.may(permission));
+        }
     }
 }

@@ -5,17 +5,21 @@
 //! path. Constraint violations come back as domain errors that say what was wrong in the user's
 //! words, never as SQL errors.
 
+pub mod agent;
 pub mod campaigns;
 pub mod cluster;
 pub mod contacts;
 pub mod conversations;
 pub mod events;
+pub mod inbox;
 pub mod media;
 pub mod members;
 pub mod messages;
 pub mod outbox;
 pub mod phones;
 pub mod templates;
+pub mod thread;
+pub mod users;
 pub mod webhooks;
 pub mod workspaces;
 

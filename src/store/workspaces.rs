@@ -10,7 +10,7 @@ use super::{Db, StoreError, members, violated_constraint};
 use crate::domain::{Email, Role, Slug, WorkspaceId};
 
 /// A workspace as listed: no credentials.
-#[derive(Debug, Clone, FromRow, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize)]
 pub struct Workspace {
     pub id: Uuid,
     pub slug: String,

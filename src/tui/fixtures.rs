@@ -1,0 +1,232 @@
+//! A small inbox built by hand, for the state and snapshot tests: rows, a thread, a member.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::keymap::Keymap;
+use super::state::{Session, Settings, State};
+use super::theme::Theme;
+use crate::domain::{MessageStatus, Role};
+use crate::store::inbox::{InboxCounts, InboxRow};
+use crate::store::thread::{
+    CampaignMark, ContactCard, Entry, Header, MediaInfo, Note, ReactionMark, ThreadMessage,
+};
+use crate::store::users::{Membership, User};
+use crate::store::workspaces::Workspace;
+
+pub fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
+/// A stable id for fixture number `n`.
+pub fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+pub fn user() -> User {
+    User {
+        id: id(1),
+        email: "alex@acme.test".into(),
+        name: Some("Alex".into()),
+    }
+}
+
+pub fn membership(role: Role) -> Membership {
+    Membership {
+        workspace: Workspace {
+            id: id(2),
+            slug: "acme".into(),
+            name: "Acme Demo".into(),
+            created_at: now() - Duration::days(30),
+        },
+        role,
+    }
+}
+
+/// A state with a session and no rows, in a terminal of `width`×`height`.
+pub fn state(role: Role, width: u16, height: u16) -> State {
+    let mut state = State::new(
+        user(),
+        vec![membership(role)],
+        Arc::new(Keymap::defaults()),
+        Arc::new(Theme::defaults(true)),
+        Settings::default(),
+        now(),
+    );
+    state.size = (width, height);
+    state.session = Some(Session {
+        user: user(),
+        membership: membership(role),
+    });
+    state
+}
+
+pub fn row(n: u128, name: &str, unread: i32, minutes_ago: i64) -> InboxRow {
+    let at = now() - Duration::minutes(minutes_ago);
+    InboxRow {
+        id: id(100 + n),
+        contact_id: id(200 + n),
+        contact_name: Some(name.into()),
+        wa_id: Some(format!("1555000{n:04}")),
+        status: "OPEN".into(),
+        window_expires_at: Some(at + Duration::hours(24)),
+        last_message_at: Some(at),
+        last_message_preview: Some(format!("message from {name}")),
+        last_direction: Some("INBOUND".into()),
+        last_status: Some(MessageStatus::Received),
+        last_error_code: None,
+        unread_count: unread,
+        assignee_id: None,
+        assignee_name: None,
+        tags: Vec::new(),
+    }
+}
+
+/// The rows of a small, varied inbox, unread first.
+pub fn rows() -> Vec<InboxRow> {
+    let mut ana = row(1, "Ana Souza", 2, 19);
+    ana.last_message_preview = Some("Does it come in blue?".into());
+    ana.assignee_id = Some(id(1));
+    ana.assignee_name = Some("Alex".into());
+    ana.tags = vec!["vip".into(), "promo".into()];
+    let mut raj = row(2, "Raj Patel", 1, 22);
+    raj.last_message_preview = Some("📷 Photo: tampa quebrada".into());
+    let mut zoe = row(3, "Zoë Ñúñez", 0, 58);
+    zoe.last_direction = Some("OUTBOUND".into());
+    zoe.last_status = Some(MessageStatus::Delivered);
+    zoe.last_message_preview = Some("Sure, sending now".into());
+    zoe.window_expires_at = Some(now() + Duration::minutes(40));
+    zoe.assignee_name = Some("Sam Lee".into());
+    let mut bruno = row(4, "Bruno Lima", 0, 60 * 26);
+    bruno.last_message_preview = Some("Thanks!".into());
+    bruno.status = "CLOSED".into();
+    let mut chen = row(5, "陳偉", 0, 60 * 50);
+    chen.last_direction = Some("OUTBOUND".into());
+    chen.last_status = Some(MessageStatus::Failed);
+    chen.last_error_code = Some(131047);
+    chen.last_message_preview = Some("Your order is ready".into());
+    let mut layla = row(6, "ليلى حداد", 0, 60 * 70);
+    layla.last_message_preview = Some("شكرا جزيلا".into());
+    vec![ana, raj, zoe, bruno, chen, layla]
+}
+
+pub fn counts() -> InboxCounts {
+    InboxCounts {
+        mine: 1,
+        unassigned: 4,
+        open: 5,
+        unread: 2,
+    }
+}
+
+pub fn header(conversation: Uuid, window_left: Duration) -> Header {
+    Header {
+        conversation_id: conversation,
+        status: "OPEN".into(),
+        window_expires_at: Some(now() + window_left),
+        last_inbound_at: Some(now() + window_left - Duration::hours(24)),
+        unread_count: 2,
+        assignee_id: Some(id(1)),
+        assignee_name: Some("Alex".into()),
+        phone_number_id: "100200300".into(),
+        display_phone_number: "+1 555 000 1111".into(),
+        waba_id: "900".into(),
+        contact: ContactCard {
+            id: id(201),
+            name: Some("Ana Souza".into()),
+            profile_name: Some("Ana".into()),
+            wa_id: Some("5511987650001".into()),
+            opted_in: true,
+            opted_out_at: None,
+            tags: vec!["vip".into(), "promo".into()],
+            custom_fields: json!({"city": "São Paulo", "plan": "gold"}),
+            recent_campaigns: vec![CampaignMark {
+                name: "Spring sale".into(),
+                status: "read".into(),
+                at: Some(now() - Duration::days(3)),
+            }],
+        },
+    }
+}
+
+pub fn message(n: u128, outbound: bool, text: &str, minutes_ago: i64) -> ThreadMessage {
+    let at = now() - Duration::minutes(minutes_ago);
+    ThreadMessage {
+        id: id(1000 + n),
+        wa_message_id: Some(format!("wamid.{n}")),
+        direction: if outbound { "OUTBOUND" } else { "INBOUND" }.into(),
+        kind: "text".into(),
+        content: json!({"type": "text", "text": {"body": text}}),
+        rendered_text: None,
+        status: if outbound {
+            MessageStatus::Read
+        } else {
+            MessageStatus::Received
+        },
+        error_code: None,
+        error_title: None,
+        error_details: None,
+        context_wa_message_id: None,
+        quoted: None,
+        reactions: Vec::new(),
+        media: None,
+        sent_by_name: outbound.then(|| "Alex".to_string()),
+        created_at: at,
+        wa_timestamp: Some(at),
+        edited_at: None,
+        revoked_at: None,
+    }
+}
+
+/// A thread with each kind of entry, oldest first.
+pub fn entries() -> Vec<Entry> {
+    let first = message(1, false, "Hi! Has order #4521 shipped?", 30);
+    let mut template = message(2, true, "", 28);
+    template.kind = "template".into();
+    template.content = json!({"type": "template", "template": {"name": "order_update", "language": {"code": "en_US"}}});
+    template.rendered_text = Some("Hi Ana, your order #4521 has shipped.".into());
+    let mut photo = message(3, false, "", 25);
+    photo.kind = "image".into();
+    photo.content = json!({"type": "image", "image": {"id": "m1", "mime_type": "image/jpeg", "caption": "the lid"}});
+    photo.media = Some(MediaInfo {
+        mime_type: Some("image/jpeg".into()),
+        size: Some(186_000),
+        filename: None,
+        storage_url: Some("file:///tmp/m1.jpg".into()),
+        caption: Some("the lid".into()),
+    });
+    let note = Note {
+        id: id(3000),
+        author_name: Some("Sam Lee".into()),
+        body: "Customer is a VIP: offer free shipping.".into(),
+        created_at: now() - Duration::minutes(24),
+    };
+    let mut failed = message(4, true, "Did you get it?", 22);
+    failed.status = MessageStatus::Failed;
+    failed.error_code = Some(131047);
+    failed.error_title = Some("Re-engagement message".into());
+    let mut blue = message(5, false, "Does it come in blue?", 19);
+    blue.reactions = vec![ReactionMark {
+        emoji: "👍".into(),
+        direction: "OUTBOUND".into(),
+    }];
+    blue.quoted = Some(crate::store::thread::Quoted {
+        direction: "OUTBOUND".into(),
+        kind: "template".into(),
+        content: json!({}),
+        rendered_text: Some("Hi Ana, your order #4521 has shipped.".into()),
+    });
+    vec![
+        Entry::Message(first),
+        Entry::Message(template),
+        Entry::Message(photo),
+        Entry::Note(note),
+        Entry::Message(failed),
+        Entry::Message(blue),
+    ]
+}

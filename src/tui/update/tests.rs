@@ -1,0 +1,697 @@
+//! State tests of `update`: each action's change to the state and the effects it asks for.
+
+use chrono::Duration;
+use ratatui::crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+
+use super::*;
+use crate::domain::Role;
+use crate::store::inbox::InboxFilter;
+use crate::tui::fixtures::{self, id};
+use crate::tui::state::{ComposeMode, Focus, Overlay};
+
+fn key(code: KeyCode) -> Action {
+    Action::Input(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn char(c: char) -> Action {
+    key(KeyCode::Char(c))
+}
+
+fn alt_enter() -> Action {
+    Action::Input(Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)))
+}
+
+/// A state with the fixture rows loaded.
+fn loaded(role: Role) -> State {
+    let mut state = fixtures::state(role, 120, 40);
+    let effects = update(
+        &mut state,
+        Action::WorkspaceChosen(Box::new(fixtures::membership(role))),
+    );
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::LoadInbox { after: None, .. }))
+    );
+    let generation = state.inbox.generation;
+    update(
+        &mut state,
+        Action::InboxLoaded {
+            generation,
+            append: false,
+            rows: fixtures::rows(),
+            limit: PAGE,
+        },
+    );
+    update(&mut state, Action::CountsLoaded(fixtures::counts()));
+    state
+}
+
+/// A state with the first conversation open and its thread loaded.
+fn opened(window_left: Duration) -> State {
+    let mut state = loaded(Role::Owner);
+    update(&mut state, key(KeyCode::Enter));
+    let conversation = state.thread.as_ref().unwrap().conversation;
+    update(
+        &mut state,
+        Action::ThreadLoaded {
+            conversation,
+            header: Box::new(fixtures::header(conversation, window_left)),
+            entries: fixtures::entries().into_iter().rev().collect(),
+            limit: THREAD_PAGE,
+        },
+    );
+    state
+}
+
+#[test]
+fn choosing_a_workspace_starts_the_session_and_loads_the_first_page() {
+    let mut state = fixtures::state(Role::Member, 80, 24);
+    state.session = None;
+    let effects = update(
+        &mut state,
+        Action::WorkspaceChosen(Box::new(fixtures::membership(Role::Member))),
+    );
+    assert_eq!(state.session.as_ref().unwrap().role(), Role::Member);
+    assert!(effects.contains(&Effect::LoadCounts));
+    assert!(effects.contains(&Effect::LoadOutboxDepth));
+    assert!(state.inbox.loading);
+}
+
+#[test]
+fn the_picker_opens_the_chosen_workspace() {
+    let mut state = fixtures::state(Role::Owner, 80, 24);
+    state.session = None;
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::SwitchWorkspace(Box::new(fixtures::membership(
+            Role::Owner
+        )))]
+    );
+}
+
+#[test]
+fn moving_down_selects_the_next_row_and_never_loads_a_thread() {
+    let mut state = loaded(Role::Owner);
+    let effects = update(&mut state, char('j'));
+    assert_eq!(state.inbox.selected, 1);
+    assert!(effects.is_empty(), "{effects:?}");
+    update(&mut state, key(KeyCode::Down));
+    assert_eq!(state.inbox.selected, 2);
+    update(&mut state, char('G'));
+    assert_eq!(state.inbox.selected, 5);
+    update(&mut state, char('g'));
+    assert_eq!(state.inbox.selected, 0);
+    update(&mut state, char('k'));
+    assert_eq!(state.inbox.selected, 0);
+}
+
+#[test]
+fn nearing_the_last_loaded_row_asks_for_the_next_page_once() {
+    let mut state = loaded(Role::Owner);
+    state.inbox.complete = false;
+    let effects = update(&mut state, char('j'));
+    let last = state.inbox.rows.last().unwrap().cursor();
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::LoadInbox { after: Some(after), .. } if *after == last
+    )));
+    assert!(
+        update(&mut state, char('j')).is_empty(),
+        "one page at a time"
+    );
+}
+
+#[test]
+fn a_page_for_an_old_query_is_dropped() {
+    let mut state = loaded(Role::Owner);
+    let old = state.inbox.generation;
+    update(&mut state, char('f'));
+    assert!(matches!(state.inbox.query.filter, InboxFilter::Mine(_)));
+    update(
+        &mut state,
+        Action::InboxLoaded {
+            generation: old,
+            append: false,
+            rows: fixtures::rows(),
+            limit: PAGE,
+        },
+    );
+    assert!(state.inbox.rows.is_empty());
+    assert!(state.inbox.loading);
+}
+
+#[test]
+fn opening_loads_the_thread_and_starts_the_dwell() {
+    let mut state = loaded(Role::Owner);
+    let effects = update(&mut state, key(KeyCode::Enter));
+    let conversation = id(101);
+    assert_eq!(
+        effects,
+        vec![
+            Effect::LoadThread {
+                conversation,
+                limit: THREAD_PAGE
+            },
+            Effect::StartDwell(conversation)
+        ]
+    );
+    assert_eq!(state.focus, Focus::Thread);
+}
+
+#[test]
+fn the_dwell_marks_read_once_and_not_after_mark_unread() {
+    let mut state = opened(Duration::hours(21));
+    let conversation = id(101);
+    assert_eq!(
+        update(&mut state, Action::Dwell(conversation)),
+        vec![Effect::MarkRead(conversation)]
+    );
+    assert_eq!(state.inbox.rows[0].unread_count, 0);
+    assert!(update(&mut state, Action::Dwell(conversation)).is_empty());
+
+    let mut state = opened(Duration::hours(21));
+    assert_eq!(
+        update(&mut state, char('x')),
+        vec![Effect::MarkUnread(conversation)]
+    );
+    assert!(update(&mut state, Action::Dwell(conversation)).is_empty());
+}
+
+#[test]
+fn a_dwell_for_a_conversation_left_behind_does_nothing() {
+    let mut state = opened(Duration::hours(21));
+    update(&mut state, key(KeyCode::Esc));
+    update(&mut state, char('j'));
+    update(&mut state, key(KeyCode::Enter));
+    assert!(update(&mut state, Action::Dwell(id(101))).is_empty());
+}
+
+#[test]
+fn enter_sends_and_alt_enter_adds_a_line() {
+    let mut state = opened(Duration::hours(21));
+    update(&mut state, char('r'));
+    assert_eq!(state.focus, Focus::Composer);
+    for c in "It does!".chars() {
+        update(&mut state, char(c));
+    }
+    update(&mut state, alt_enter());
+    for c in "Blue ships next week.".chars() {
+        update(&mut state, char(c));
+    }
+    let effects = update(&mut state, key(KeyCode::Enter));
+    let [Effect::Send(outgoing)] = effects.as_slice() else {
+        panic!("expected one send, got {effects:?}");
+    };
+    assert_eq!(
+        outgoing.what,
+        Sendable::Text("It does!\nBlue ships next week.".into())
+    );
+    assert_eq!(outgoing.to, "5511987650001");
+    assert_eq!(outgoing.phone_number_id, "100200300");
+    assert!(state.composer.sending);
+    // The text stays until the outbox has it.
+    assert_eq!(state.composer.text(), "It does!\nBlue ships next week.");
+    update(
+        &mut state,
+        Action::Sent {
+            conversation: id(101),
+            result: Ok(()),
+        },
+    );
+    assert_eq!(state.composer.text(), "");
+}
+
+#[test]
+fn a_refused_send_keeps_the_text_and_says_why() {
+    let mut state = opened(Duration::hours(21));
+    update(&mut state, char('r'));
+    update(&mut state, char('x'));
+    update(&mut state, key(KeyCode::Enter));
+    update(
+        &mut state,
+        Action::Sent {
+            conversation: id(101),
+            result: Err("not sent: the window closed".into()),
+        },
+    );
+    assert_eq!(state.composer.text(), "x");
+    assert!(state.notice.as_ref().unwrap().error);
+}
+
+#[test]
+fn a_closed_window_refuses_free_text_on_screen() {
+    let mut state = opened(-Duration::hours(3));
+    update(&mut state, char('r'));
+    update(&mut state, char('h'));
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert!(effects.is_empty());
+    let notice = state.notice.as_ref().unwrap();
+    assert!(notice.error);
+    assert!(
+        notice
+            .text
+            .contains("window closed 3h 00m ago: only an approved template"),
+        "{}",
+        notice.text
+    );
+}
+
+#[test]
+fn the_template_form_fills_each_variable_and_sends() {
+    let mut state = opened(-Duration::hours(3));
+    let effects = update(&mut state, char('t'));
+    assert_eq!(effects, vec![Effect::LoadTemplates]);
+    let template = |name: &str, status: &str, waba: &str| crate::store::templates::Template {
+        id: uuid::Uuid::now_v7(),
+        workspace_id: id(2),
+        waba_id: waba.into(),
+        wa_template_id: None,
+        name: name.into(),
+        language: "en_US".into(),
+        category: "UTILITY".into(),
+        status: status.into(),
+        components: serde_json::json!([{"type": "BODY", "text": "Hi {{1}}, order {{2}} shipped."}]),
+        rejected_reason: None,
+        synced_at: None,
+    };
+    update(
+        &mut state,
+        Action::TemplatesLoaded(vec![
+            template("order_update", "APPROVED", "900"),
+            template("draft_one", "PENDING", "900"),
+            template("other_account", "APPROVED", "901"),
+        ]),
+    );
+    let Some(Overlay::Templates(form)) = &state.overlay else {
+        panic!("the form is open");
+    };
+    assert_eq!(
+        form.templates.len(),
+        1,
+        "only this number's approved templates"
+    );
+    assert_eq!(form.values.len(), 2);
+    for c in "Ana".chars() {
+        update(&mut state, char(c));
+    }
+    // Sending with a variable empty is refused and focuses it.
+    assert!(update(&mut state, key(KeyCode::Enter)).is_empty());
+    let Some(Overlay::Templates(form)) = &state.overlay else {
+        panic!("the form stays open");
+    };
+    assert_eq!(form.field, Some(1));
+    update(&mut state, key(KeyCode::Tab));
+    update(&mut state, key(KeyCode::BackTab));
+    for c in "#4521".chars() {
+        update(&mut state, char(c));
+    }
+    let effects = update(&mut state, key(KeyCode::Enter));
+    let [Effect::Send(outgoing)] = effects.as_slice() else {
+        panic!("expected a send, got {effects:?}");
+    };
+    assert_eq!(
+        outgoing.what,
+        Sendable::Template {
+            name: "order_update".into(),
+            language: "en_US".into(),
+            params: vec!["Ana".into(), "#4521".into()]
+        }
+    );
+    assert!(state.overlay.is_none());
+}
+
+#[test]
+fn a_note_is_saved_and_never_sent() {
+    let mut state = opened(Duration::hours(21));
+    update(&mut state, char('n'));
+    assert_eq!(state.composer.mode, ComposeMode::Note);
+    for c in "call back".chars() {
+        update(&mut state, char(c));
+    }
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::AddNote {
+            conversation: id(101),
+            body: "call back".into()
+        }]
+    );
+}
+
+#[test]
+fn quote_reply_quotes_the_selected_message() {
+    let mut state = opened(Duration::hours(21));
+    for _ in 0..3 {
+        update(&mut state, char('k'));
+    }
+    update(&mut state, char('R'));
+    let quote = state.composer.quote.clone().expect("a quote");
+    assert_eq!(quote.wa_message_id, "wamid.3");
+    for c in "yes".chars() {
+        update(&mut state, char(c));
+    }
+    let effects = update(&mut state, key(KeyCode::Enter));
+    let [Effect::Send(outgoing)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(outgoing.reply_to.as_deref(), Some("wamid.3"));
+}
+
+#[test]
+fn esc_leaves_the_composer_with_the_draft_kept_per_conversation() {
+    let mut state = opened(Duration::hours(21));
+    update(&mut state, char('r'));
+    update(&mut state, char('d'));
+    update(&mut state, key(KeyCode::Esc));
+    assert_eq!(state.focus, Focus::Thread);
+    update(&mut state, key(KeyCode::Esc));
+    update(&mut state, char('j'));
+    update(&mut state, key(KeyCode::Enter));
+    assert_eq!(state.composer.text(), "");
+    update(&mut state, key(KeyCode::Esc));
+    update(&mut state, char('k'));
+    update(&mut state, key(KeyCode::Enter));
+    assert_eq!(state.composer.text(), "d");
+}
+
+#[test]
+fn next_unread_jumps_past_the_open_one_and_wraps() {
+    let mut state = loaded(Role::Owner);
+    let effects = update(&mut state, char('u'));
+    assert_eq!(state.inbox.selected, 1);
+    assert!(effects.contains(&Effect::StartDwell(id(102))));
+    let effects = update(&mut state, char('u'));
+    assert_eq!(state.inbox.selected, 0, "wraps to the top");
+    assert!(effects.contains(&Effect::StartDwell(id(101))));
+}
+
+#[test]
+fn close_next_resolves_and_opens_the_next_unread() {
+    let mut state = opened(Duration::hours(21));
+    let effects = update(&mut state, char('C'));
+    assert_eq!(effects[0], Effect::Close(id(101)));
+    assert_eq!(state.thread.as_ref().unwrap().conversation, id(102));
+}
+
+#[test]
+fn assign_me_and_role_rules() {
+    let mut state = loaded(Role::Member);
+    assert_eq!(
+        update(&mut state, char('a')),
+        vec![Effect::Assign {
+            conversation: id(101),
+            to: Some(id(1)),
+            name: "Alex".into()
+        }]
+    );
+    // A MEMBER is not offered assigning to others.
+    assert!(update(&mut state, char('A')).is_empty());
+    assert!(state.notice.as_ref().unwrap().error);
+    let mut owner = loaded(Role::Owner);
+    assert_eq!(update(&mut owner, char('A')), vec![Effect::LoadMembers]);
+}
+
+#[test]
+fn the_command_line_runs_named_actions() {
+    let mut state = opened(Duration::hours(21));
+    update(&mut state, char(':'));
+    for c in "tag vip -promo new".chars() {
+        update(&mut state, char(c));
+    }
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::SetTags {
+            contact: id(201),
+            tags: vec!["vip".into(), "new".into()]
+        }]
+    );
+    update(&mut state, char(':'));
+    for c in "frobnicate".chars() {
+        update(&mut state, char(c));
+    }
+    assert!(update(&mut state, key(KeyCode::Enter)).is_empty());
+    assert!(state.notice.as_ref().unwrap().error);
+}
+
+#[test]
+fn search_starts_a_new_query() {
+    let mut state = loaded(Role::Owner);
+    update(&mut state, char('/'));
+    for c in "blue".chars() {
+        update(&mut state, char(c));
+    }
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert_eq!(state.inbox.query.search.as_deref(), Some("blue"));
+    assert!(matches!(effects[0], Effect::LoadInbox { after: None, .. }));
+}
+
+#[test]
+fn a_change_reloads_once_while_a_load_is_in_flight() {
+    let mut state = opened(Duration::hours(21));
+    let effects = update(&mut state, Action::Changed(Some(id(101))));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::LoadInbox { .. }))
+    );
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::LoadThread { .. }))
+    );
+    assert!(
+        update(&mut state, Action::Changed(Some(id(101))))
+            .iter()
+            .all(|e| !matches!(e, Effect::LoadInbox { .. } | Effect::LoadThread { .. })),
+        "a second change waits for the load in flight"
+    );
+    // The answer comes in: the waiting change is loaded then.
+    let generation = state.inbox.generation;
+    let effects = update(
+        &mut state,
+        Action::InboxLoaded {
+            generation,
+            append: false,
+            rows: fixtures::rows(),
+            limit: PAGE,
+        },
+    );
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::LoadInbox { .. }))
+    );
+}
+
+#[test]
+fn a_new_message_elsewhere_rings_the_bell_and_nothing_changed_draws_nothing() {
+    let mut state = opened(Duration::hours(21));
+    update(&mut state, Action::Changed(None));
+    let mut rows = fixtures::rows();
+    rows[2].unread_count = 1;
+    let generation = state.inbox.generation;
+    state.dirty = false;
+    let effects = update(
+        &mut state,
+        Action::InboxLoaded {
+            generation,
+            append: false,
+            rows: rows.clone(),
+            limit: PAGE,
+        },
+    );
+    assert!(effects.contains(&Effect::Bell));
+    assert!(state.dirty);
+
+    update(&mut state, Action::Changed(None));
+    state.dirty = false;
+    let effects = update(
+        &mut state,
+        Action::InboxLoaded {
+            generation,
+            append: false,
+            rows,
+            limit: PAGE,
+        },
+    );
+    assert!(!effects.contains(&Effect::Bell));
+    assert!(!state.dirty, "the same rows again draw nothing");
+}
+
+#[test]
+fn a_reload_keeps_the_selected_conversation_selected() {
+    let mut state = loaded(Role::Owner);
+    update(&mut state, char('j'));
+    update(&mut state, char('j'));
+    let selected = state.inbox.selected_row().unwrap().id;
+    update(&mut state, Action::Changed(None));
+    let mut rows = fixtures::rows();
+    rows.rotate_right(1);
+    let generation = state.inbox.generation;
+    update(
+        &mut state,
+        Action::InboxLoaded {
+            generation,
+            append: false,
+            rows,
+            limit: PAGE,
+        },
+    );
+    assert_eq!(state.inbox.selected_row().unwrap().id, selected);
+}
+
+#[test]
+fn scrolling_up_the_thread_loads_older_entries_and_keeps_the_selection() {
+    let mut state = opened(Duration::hours(21));
+    state.thread.as_mut().unwrap().complete = false;
+    let mut effects = Vec::new();
+    for _ in 0..4 {
+        effects.extend(update(&mut state, char('k')));
+    }
+    let [Effect::LoadOlder { before, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(*before, fixtures::entries()[0].key());
+    let selected = state.thread.as_ref().unwrap().selected.unwrap();
+    let older = fixtures::message(99, false, "older", 600);
+    update(
+        &mut state,
+        Action::OlderLoaded {
+            conversation: id(101),
+            entries: vec![crate::store::thread::Entry::Message(older)],
+            limit: THREAD_PAGE,
+        },
+    );
+    let thread = state.thread.as_ref().unwrap();
+    assert!(thread.complete);
+    assert_eq!(thread.entries.len(), 7);
+    assert_eq!(thread.selected, Some(selected + 1));
+}
+
+#[test]
+fn the_mouse_wheel_moves_and_a_click_opens() {
+    let mut state = loaded(Role::Owner);
+    let mouse = |kind, column, row| {
+        Action::Input(Event::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }))
+    };
+    update(&mut state, mouse(MouseEventKind::ScrollDown, 5, 5));
+    assert_eq!(state.inbox.selected, 1);
+    // Row 3 of the list: lines 1+2*2 .. inside the border at y = 1.
+    let effects = update(
+        &mut state,
+        mouse(MouseEventKind::Down(MouseButton::Left), 5, 2 + 2 * 2),
+    );
+    assert_eq!(state.inbox.selected, 2);
+    assert!(effects.contains(&Effect::StartDwell(id(103))));
+}
+
+#[test]
+fn help_shows_the_bindings_of_the_view_and_any_key_closes_it() {
+    let mut state = loaded(Role::Owner);
+    update(&mut state, char('?'));
+    assert!(matches!(state.overlay, Some(Overlay::Help(View::Inbox))));
+    update(&mut state, char('z'));
+    assert!(state.overlay.is_none());
+}
+
+#[test]
+fn quit() {
+    let mut state = loaded(Role::Owner);
+    update(&mut state, char('q'));
+    assert!(state.quit);
+}
+
+#[test]
+fn the_clock_redraws_only_when_the_minute_changes() {
+    let mut state = loaded(Role::Owner);
+    state.dirty = false;
+    update(
+        &mut state,
+        Action::Tick(fixtures::now() + Duration::seconds(20)),
+    );
+    assert!(!state.dirty);
+    update(
+        &mut state,
+        Action::Tick(fixtures::now() + Duration::seconds(61)),
+    );
+    assert!(state.dirty);
+}
+
+#[test]
+fn the_database_coming_back_reloads_what_is_shown() {
+    let mut state = opened(Duration::hours(21));
+    assert!(update(&mut state, Action::Database(false)).is_empty());
+    assert!(!state.health.database);
+    let effects = update(&mut state, Action::Database(true));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::LoadInbox { .. }))
+    );
+    assert!(effects.contains(&Effect::LoadOutboxDepth));
+}
+
+#[test]
+fn canned_replies_are_picked_by_code() {
+    let mut state = opened(Duration::hours(21));
+    update(&mut state, char('r'));
+    let effects = update(
+        &mut state,
+        Action::Input(Event::Key(KeyEvent::new(
+            KeyCode::Char('r'),
+            KeyModifiers::CONTROL,
+        ))),
+    );
+    assert_eq!(effects, vec![Effect::LoadCanned]);
+    update(
+        &mut state,
+        Action::CannedLoaded(vec![
+            crate::store::agent::Canned {
+                code: "hello".into(),
+                body: "Hello! How can I help?".into(),
+            },
+            crate::store::agent::Canned {
+                code: "ship".into(),
+                body: "It ships within 2 days.".into(),
+            },
+        ]),
+    );
+    update(&mut state, char('s'));
+    update(&mut state, key(KeyCode::Enter));
+    assert_eq!(state.composer.text(), "It ships within 2 days.");
+    assert!(state.overlay.is_none());
+}
+
+#[test]
+fn only_owners_and_admins_change_canned_replies() {
+    let mut member = loaded(Role::Member);
+    let args = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+    assert!(run(&mut member, Command::Canned, args(&["add", "hi", "Hello!"])).is_empty());
+    assert!(member.notice.as_ref().unwrap().error);
+    let mut admin = loaded(Role::Admin);
+    assert_eq!(
+        run(
+            &mut admin,
+            Command::Canned,
+            args(&["add", "hi", "Hello", "there"])
+        ),
+        vec![Effect::SaveCanned {
+            code: "hi".into(),
+            body: "Hello there".into()
+        }]
+    );
+    assert_eq!(
+        run(&mut admin, Command::Canned, args(&["delete", "hi"])),
+        vec![Effect::DeleteCanned("hi".into())]
+    );
+}
