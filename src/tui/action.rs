@@ -60,9 +60,11 @@ pub enum Action {
     Dwell(Uuid),
     /// A write finished: what to tell the agent.
     Done(Result<String, String>),
-    /// The message was queued: clear the composer.
+    /// The message was queued (or refused); `from_composer` says whether it was the
+    /// composer's text, to clear once queued (a template leaves the draft alone).
     Sent {
         conversation: Uuid,
+        from_composer: bool,
         result: Result<(), String>,
     },
     /// `$EDITOR` returned this text.

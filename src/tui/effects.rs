@@ -204,9 +204,11 @@ impl Executor {
             }
             Effect::Send(outgoing) => {
                 let conversation = outgoing.conversation;
+                let from_composer = !matches!(outgoing.what, Sendable::Template { .. });
                 let result = self.send(workspace, outgoing).await;
                 Some(Action::Sent {
                     conversation,
+                    from_composer,
                     result,
                 })
             }

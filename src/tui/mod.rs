@@ -179,6 +179,8 @@ pub async fn run(
             let Some(action) = inbox.recv().await else {
                 break;
             };
+            // Times shown are measured against the clock of the moment, not of the last tick.
+            pending.extend(update::update(&mut state, Action::Tick(Utc::now())));
             pending.extend(update::update(&mut state, action));
             // Apply whatever else is waiting before drawing once for all of it.
             while pending.is_empty()

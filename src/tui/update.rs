@@ -237,13 +237,15 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Sent {
             conversation,
+            from_composer,
             result,
         } => {
             let open = state.thread.as_ref().map(|t| t.conversation) == Some(conversation);
-            if open {
+            if open && from_composer {
                 state.composer.sending = false;
             }
             match result {
+                Ok(()) if !from_composer => state.notify("queued"),
                 Ok(()) => {
                     if open {
                         state.composer.set_text("");
@@ -1062,6 +1064,7 @@ fn reload_inbox(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     inbox.loading = true;
+    // A sent message changes its conversation, not the outbox channel: the depth comes along.
     vec![
         Effect::LoadInbox {
             generation: inbox.generation,
@@ -1070,6 +1073,7 @@ fn reload_inbox(state: &mut State) -> Vec<Effect> {
             limit: (inbox.rows.len() as i64).clamp(PAGE, 10 * PAGE),
         },
         Effect::LoadCounts,
+        Effect::LoadOutboxDepth,
     ]
 }
 

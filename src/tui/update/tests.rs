@@ -219,6 +219,7 @@ fn enter_sends_and_alt_enter_adds_a_line() {
         &mut state,
         Action::Sent {
             conversation: id(101),
+            from_composer: true,
             result: Ok(()),
         },
     );
@@ -235,6 +236,7 @@ fn a_refused_send_keeps_the_text_and_says_why() {
         &mut state,
         Action::Sent {
             conversation: id(101),
+            from_composer: true,
             result: Err("not sent: the window closed".into()),
         },
     );
@@ -322,6 +324,17 @@ fn the_template_form_fills_each_variable_and_sends() {
         }
     );
     assert!(state.overlay.is_none());
+    // A template sent leaves the composer's draft alone.
+    state.composer.set_text("draft");
+    update(
+        &mut state,
+        Action::Sent {
+            conversation: id(101),
+            from_composer: false,
+            result: Ok(()),
+        },
+    );
+    assert_eq!(state.composer.text(), "draft");
 }
 
 #[test]
