@@ -276,6 +276,29 @@ async fn a_text_goes_out_and_its_statuses_carry_it_to_read() {
 }
 
 #[tokio::test]
+async fn the_outbox_depth_counts_a_workspaces_waiting_messages_only() {
+    let world = World::start(80, "token", |_| {}).await;
+    world.customer_writes(CUSTOMER).await;
+    // No worker runs: the messages wait.
+    for body in ["one", "two"] {
+        world.send(CUSTOMER, text(body)).await.unwrap();
+    }
+    let other = WorkspaceId(uuid::Uuid::now_v7());
+    assert_eq!(
+        treeex::store::outbox::workspace_depth(world.db(), world.workspace)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        treeex::store::outbox::workspace_depth(world.db(), other)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
 async fn free_form_outside_the_window_is_refused_and_a_template_goes_through() {
     let world = World::start(80, "token", |_| {}).await;
     world.run_worker();

@@ -226,3 +226,17 @@ pub async fn depth(db: &Db) -> Result<i64, StoreError> {
             .await?,
     )
 }
+
+/// A workspace's messages waiting in the outbox (queued, or claimed and not yet sent), for the
+/// TUI's status bar.
+pub async fn workspace_depth(
+    db: &Db,
+    workspace: crate::domain::WorkspaceId,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE workspace_id = $1 AND state IN ('queued', 'claimed')",
+    )
+    .bind(workspace.0)
+    .fetch_one(db.pool())
+    .await?)
+}

@@ -137,10 +137,12 @@ impl Executor {
                 Ok(list) => Some(Action::CannedLoaded(list)),
                 Err(error) => failed("could not load the canned replies", &error),
             },
-            Effect::LoadOutboxDepth => match crate::store::outbox::depth(db).await {
-                Ok(depth) => Some(Action::OutboxDepth(depth)),
-                Err(error) => failed("could not read the outbox", &error),
-            },
+            Effect::LoadOutboxDepth => {
+                match crate::store::outbox::workspace_depth(db, workspace).await {
+                    Ok(depth) => Some(Action::OutboxDepth(depth)),
+                    Err(error) => failed("could not read the outbox", &error),
+                }
+            }
             Effect::MarkRead(conversation) => {
                 match agent::mark_read(db, workspace, conversation).await {
                     Ok(Some(receipt)) => {
