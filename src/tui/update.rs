@@ -1092,6 +1092,10 @@ fn inbox_loaded(
     let inbox = &mut state.inbox;
     inbox.loading = false;
     let complete = (rows.len() as i64) < limit;
+    // The footer shows how far the list is loaded, and "loading…" while it is empty.
+    if inbox.rows.is_empty() || inbox.complete != complete {
+        state.dirty = true;
+    }
     if append {
         inbox.complete = complete;
         if !rows.is_empty() {

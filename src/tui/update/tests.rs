@@ -708,3 +708,25 @@ fn only_owners_and_admins_change_canned_replies() {
         vec![Effect::DeleteCanned("hi".into())]
     );
 }
+
+#[test]
+fn an_empty_inbox_is_drawn_once_its_first_page_is_in() {
+    let mut state = fixtures::state(Role::Owner, 80, 24);
+    update(
+        &mut state,
+        Action::WorkspaceChosen(Box::new(fixtures::membership(Role::Owner))),
+    );
+    state.dirty = false;
+    let generation = state.inbox.generation;
+    update(
+        &mut state,
+        Action::InboxLoaded {
+            generation,
+            append: false,
+            rows: Vec::new(),
+            limit: PAGE,
+        },
+    );
+    assert!(state.dirty, "the footer stops saying loading…");
+    assert!(state.inbox.complete);
+}

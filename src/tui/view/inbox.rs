@@ -26,7 +26,7 @@ pub fn draw(state: &State, frame: &mut Frame, area: Rect) {
     if let Some(search) = &inbox.query.search {
         footer.push_str(&format!(" · “{search}”"));
     }
-    if inbox.loading {
+    if inbox.loading && inbox.rows.is_empty() {
         footer.push_str(" · loading…");
     }
     let block = Block::default()
