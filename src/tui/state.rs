@@ -93,10 +93,6 @@ impl Inbox {
     pub fn selected_row(&self) -> Option<&InboxRow> {
         self.rows.get(self.selected)
     }
-
-    pub fn total_unread(&self) -> i64 {
-        self.counts.unread
-    }
 }
 
 /// The open conversation.
@@ -269,6 +265,8 @@ pub enum Overlay {
 pub struct Picker {
     pub memberships: Vec<Membership>,
     pub selected: usize,
+    /// The workspace left for the picker: leaving the picker goes back to it.
+    pub previous: Option<Membership>,
 }
 
 /// A line for the status bar: the outcome of the last action.
@@ -336,6 +334,7 @@ impl State {
             picker: Picker {
                 memberships,
                 selected: 0,
+                previous: None,
             },
             focus: Focus::List,
             overlay: None,
@@ -393,11 +392,5 @@ impl State {
             error: true,
         });
         self.dirty = true;
-    }
-
-    /// The open conversation's row in the list, if loaded.
-    pub fn open_row(&self) -> Option<&InboxRow> {
-        let thread = self.thread.as_ref()?;
-        self.inbox.rows.iter().find(|r| r.id == thread.conversation)
     }
 }

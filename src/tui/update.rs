@@ -898,10 +898,13 @@ pub fn run(state: &mut State, command: Command, args: Vec<String>) -> Vec<Effect
 fn run_picker(state: &mut State, command: Command, args: Vec<String>) -> Vec<Effect> {
     let count = state.picker.memberships.len();
     match command {
-        Command::Quit => {
-            state.quit = true;
-            Vec::new()
-        }
+        Command::Quit => match state.picker.previous.take() {
+            Some(previous) => vec![Effect::SwitchWorkspace(Box::new(previous))],
+            None => {
+                state.quit = true;
+                Vec::new()
+            }
+        },
         Command::MoveDown | Command::MoveUp | Command::Top | Command::Bottom => {
             state.picker.selected = step(state.picker.selected, count, command, 5);
             Vec::new()
@@ -923,7 +926,7 @@ fn run_picker(state: &mut State, command: Command, args: Vec<String>) -> Vec<Eff
 fn switch_workspace(state: &mut State, args: Vec<String>) -> Vec<Effect> {
     let Some(slug) = args.first() else {
         save_draft(state);
-        state.session = None;
+        state.picker.previous = state.session.take().map(|s| s.membership);
         state.thread = None;
         state.overlay = None;
         return Vec::new();

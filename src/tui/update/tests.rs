@@ -730,3 +730,17 @@ fn an_empty_inbox_is_drawn_once_its_first_page_is_in() {
     assert!(state.dirty, "the footer stops saying loading…");
     assert!(state.inbox.complete);
 }
+
+#[test]
+fn leaving_the_workspace_picker_goes_back_to_the_workspace() {
+    let mut state = loaded(Role::Owner);
+    update(&mut state, char('w'));
+    assert!(state.session.is_none(), "the picker is shown");
+    assert_eq!(
+        update(&mut state, key(KeyCode::Esc)),
+        vec![Effect::SwitchWorkspace(Box::new(fixtures::membership(
+            Role::Owner
+        )))]
+    );
+    assert!(!state.quit);
+}
