@@ -771,3 +771,14 @@ async fn no_command_without_a_terminal_points_to_help_and_help_works_everywhere(
         assert!(help.stdout.contains("Usage: treeex"), "{help:?}");
     }
 }
+
+#[tokio::test]
+async fn inbox_options_before_another_command_are_refused() {
+    let home = empty_home();
+    let refused = run(common::treeex_command(home.path()).args(["--workspace", "acme", "migrate"]));
+    assert_eq!(refused.code, 2, "{refused:?}");
+    assert!(
+        refused.stderr.contains("belong to the inbox"),
+        "{refused:?}"
+    );
+}

@@ -32,12 +32,14 @@ pub struct Cli {
     /// config directory).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// No command: the inbox TUI.
+    /// No command: the inbox TUI (`treeex --workspace acme` works as `treeex tui` does).
+    #[command(flatten)]
+    pub tui: TuiArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Args)]
 pub struct TuiArgs {
     /// Open this workspace (default: the one used last, or a picker).
     #[arg(long, value_name = "SLUG")]
@@ -416,7 +418,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         _ => crate::logging::Echo::FileOnly,
     };
     let _log = crate::logging::init(&config, &paths, echo);
-    let command = cli.command.unwrap_or(Command::Tui(TuiArgs::default()));
+    let command = match cli.command {
+        None => Command::Tui(cli.tui),
+        Some(_) if cli.tui.workspace.is_some() || cli.tui.no_listener => {
+            return Err(Failure::Usage(anyhow::anyhow!(
+                "--workspace and --no-listener before a command belong to the inbox; give them after `tui`, or leave the command out"
+            )));
+        }
+        Some(command) => command,
+    };
     if matches!(command, Command::Tui(_)) {
         // Before any database is opened: a script that runs `treeex` alone learns at once.
         use std::io::IsTerminal;

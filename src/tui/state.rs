@@ -24,6 +24,8 @@ use crate::store::users::{Membership, User};
 pub const PAGE: i64 = 100;
 /// Entries of a thread asked for at a time.
 pub const THREAD_PAGE: i64 = 60;
+/// The header's counts are asked for at most this often while changes stream in.
+pub const COUNTS_EVERY: chrono::Duration = chrono::Duration::seconds(2);
 
 /// Settings the TUI reads from the configuration once.
 #[derive(Debug, Clone)]
@@ -87,6 +89,10 @@ pub struct Inbox {
     /// Bumped for every new query, so a late answer to an old one is dropped.
     pub generation: u64,
     pub counts: InboxCounts,
+    /// When the counts were last asked for; they count the whole workspace, so changes ask
+    /// again at most every `COUNTS_EVERY`, and a change in between leaves them `counts_stale`.
+    pub counts_asked: Option<DateTime<Utc>>,
+    pub counts_stale: bool,
 }
 
 impl Inbox {

@@ -10,8 +10,8 @@ use super::action::{Action, Effect, Outgoing, Sendable};
 use super::command_line;
 use super::keymap::{Command, View};
 use super::state::{
-    ComposeMode, Focus, LineInput, Overlay, PAGE, Prompt, Quote, State, THREAD_PAGE, TemplateForm,
-    Thread,
+    COUNTS_EVERY, ComposeMode, Focus, LineInput, Overlay, PAGE, Prompt, Quote, State, THREAD_PAGE,
+    TemplateForm, Thread,
 };
 use super::view::layout;
 use crate::domain::{CustomerWindow, Permission, template};
@@ -54,6 +54,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 state.dirty = true;
             }
             state.now = now;
+            if state.inbox.counts_stale && state.session.is_some() {
+                return counts(state, false).into_iter().collect();
+            }
             Vec::new()
         }
         Action::InboxLoaded {

@@ -80,15 +80,32 @@ pub(super) fn new_query(state: &mut State) -> Vec<Effect> {
     inbox.complete = false;
     inbox.loading = true;
     inbox.stale = false;
-    vec![
-        Effect::LoadInbox {
-            generation: inbox.generation,
-            query: inbox.query.clone(),
-            after: None,
-            limit: PAGE,
-        },
-        Effect::LoadCounts,
-    ]
+    vec![Effect::LoadInbox {
+        generation: inbox.generation,
+        query: inbox.query.clone(),
+        after: None,
+        limit: PAGE,
+    }]
+    .into_iter()
+    .chain(counts(state, true))
+    .collect()
+}
+
+/// The counts of the header, unless they were asked for less than `COUNTS_EVERY` ago (then
+/// they are marked stale and the next action after that asks). `now`: ask regardless.
+pub(super) fn counts(state: &mut State, now: bool) -> Option<Effect> {
+    let inbox = &mut state.inbox;
+    let due = inbox
+        .counts_asked
+        .is_none_or(|asked| state.now - asked >= COUNTS_EVERY);
+    if now || due {
+        inbox.counts_asked = Some(state.now);
+        inbox.counts_stale = false;
+        Some(Effect::LoadCounts)
+    } else {
+        inbox.counts_stale = true;
+        None
+    }
 }
 
 /// Something changed: load again as many rows as are shown, at most one load at a time.
@@ -103,16 +120,17 @@ pub(super) fn reload_inbox(state: &mut State) -> Vec<Effect> {
     }
     inbox.loading = true;
     // A sent message changes its conversation, not the outbox channel: the depth comes along.
-    vec![
+    let mut effects = vec![
         Effect::LoadInbox {
             generation: inbox.generation,
             query: inbox.query.clone(),
             after: None,
             limit: (inbox.rows.len() as i64).clamp(PAGE, 10 * PAGE),
         },
-        Effect::LoadCounts,
         Effect::LoadOutboxDepth,
-    ]
+    ];
+    effects.extend(counts(state, false));
+    effects
 }
 
 pub(super) fn inbox_loaded(

@@ -744,3 +744,31 @@ fn leaving_the_workspace_picker_goes_back_to_the_workspace() {
     );
     assert!(!state.quit);
 }
+
+#[test]
+fn changes_streaming_in_ask_for_the_counts_at_most_every_two_seconds() {
+    let mut state = loaded(Role::Owner);
+    let asks = |effects: &[Effect]| effects.contains(&Effect::LoadCounts);
+    let reload = |state: &mut State| {
+        let effects = update(state, Action::Changed(None));
+        let generation = state.inbox.generation;
+        update(
+            state,
+            Action::InboxLoaded {
+                generation,
+                append: false,
+                rows: fixtures::rows(),
+                limit: PAGE,
+            },
+        );
+        effects
+    };
+    // The first page asked at `now`; a change at the same moment waits.
+    assert!(!asks(&reload(&mut state)));
+    assert!(state.inbox.counts_stale);
+    // Once two seconds have passed, the next action asks.
+    let later = fixtures::now() + Duration::seconds(2);
+    assert!(asks(&update(&mut state, Action::Tick(later))));
+    assert!(!state.inbox.counts_stale);
+    assert!(!asks(&update(&mut state, Action::Tick(later))));
+}
