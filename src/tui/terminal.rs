@@ -12,7 +12,9 @@ use ratatui::crossterm::event::{
     self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
 };
 use ratatui::crossterm::execute;
-use ratatui::crossterm::terminal::SetTitle;
+use ratatui::crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, SetTitle, disable_raw_mode, enable_raw_mode,
+};
 use tokio::sync::mpsc;
 
 use super::action::Action;
@@ -40,13 +42,24 @@ impl Guard {
 
     /// Hands the terminal to another program for a while (`$EDITOR`).
     pub fn suspend(&mut self) {
-        let _ = execute!(stdout(), DisableMouseCapture, DisableBracketedPaste);
-        ratatui::restore();
+        let _ = execute!(
+            stdout(),
+            DisableMouseCapture,
+            DisableBracketedPaste,
+            LeaveAlternateScreen
+        );
+        let _ = disable_raw_mode();
     }
 
+    /// Takes the terminal back after `suspend` (the panic hooks installed at `enter` stay).
     pub fn resume(&mut self) -> std::io::Result<()> {
-        self.terminal = ratatui::try_init()?;
-        execute!(stdout(), EnableMouseCapture, EnableBracketedPaste)?;
+        enable_raw_mode()?;
+        execute!(
+            stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            EnableBracketedPaste
+        )?;
         self.terminal.clear()
     }
 
