@@ -31,6 +31,11 @@ pub enum Action {
         rows: Vec<InboxRow>,
         limit: i64,
     },
+    /// A page of the inbox could not be loaded: the next change or reconnect tries again.
+    InboxFailed {
+        generation: u64,
+        error: String,
+    },
     CountsLoaded(InboxCounts),
     /// The newest entries of a thread (a first load or a reload after a change).
     ThreadLoaded {
@@ -43,6 +48,11 @@ pub enum Action {
         conversation: Uuid,
         entries: Vec<Entry>,
         limit: i64,
+    },
+    /// The thread (or its older entries) could not be loaded.
+    ThreadFailed {
+        conversation: Uuid,
+        error: String,
     },
     TemplatesLoaded(Vec<Template>),
     MembersLoaded(Vec<Member>),

@@ -89,7 +89,13 @@ impl Executor {
                     rows,
                     limit,
                 }),
-                Err(error) => failed("could not load the conversations", &error),
+                Err(error) => {
+                    tracing::warn!(%error, "could not load the conversations");
+                    Some(Action::InboxFailed {
+                        generation,
+                        error: format!("could not load the conversations: {error}"),
+                    })
+                }
             },
             Effect::LoadCounts => match inbox::counts(db, workspace, self.user).await {
                 Ok(counts) => Some(Action::CountsLoaded(counts)),
@@ -108,7 +114,7 @@ impl Executor {
                         entries,
                         limit,
                     }),
-                    Err(error) => failed("could not load the conversation", &error),
+                    Err(error) => thread_failed(conversation, "the conversation", &error),
                 }
             }
             Effect::LoadOlder {
@@ -122,7 +128,7 @@ impl Executor {
                         entries,
                         limit,
                     }),
-                    Err(error) => failed("could not load older messages", &error),
+                    Err(error) => thread_failed(conversation, "older messages", &error),
                 }
             }
             Effect::LoadTemplates => match templates::list(db, workspace).await {
@@ -325,6 +331,14 @@ impl Executor {
             .map(|_| ())
             .map_err(|e| format!("could not run `{program}` ([tui] open_command): {e}"))
     }
+}
+
+fn thread_failed(conversation: Uuid, what: &str, error: &dyn std::fmt::Display) -> Option<Action> {
+    tracing::warn!(%error, "could not load {what}");
+    Some(Action::ThreadFailed {
+        conversation,
+        error: format!("could not load {what}: {error}"),
+    })
 }
 
 fn done(result: Result<(), crate::store::StoreError>, success: &str) -> Option<Action> {

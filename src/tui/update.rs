@@ -65,6 +65,30 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             rows,
             limit,
         } => inbox_loaded(state, generation, append, rows, limit),
+        Action::InboxFailed { generation, error } => {
+            if generation == state.inbox.generation {
+                state.inbox.loading = false;
+                state.inbox.stale = false;
+                state.fail(error);
+            }
+            Vec::new()
+        }
+        Action::ThreadFailed {
+            conversation,
+            error,
+        } => {
+            if let Some(thread) = state
+                .thread
+                .as_mut()
+                .filter(|t| t.conversation == conversation)
+            {
+                thread.loading = false;
+                thread.loading_older = false;
+                thread.stale = false;
+                state.fail(error);
+            }
+            Vec::new()
+        }
         Action::CountsLoaded(counts) => {
             let mut effects = Vec::new();
             if counts != state.inbox.counts {

@@ -772,3 +772,38 @@ fn changes_streaming_in_ask_for_the_counts_at_most_every_two_seconds() {
     assert!(!state.inbox.counts_stale);
     assert!(!asks(&update(&mut state, Action::Tick(later))));
 }
+
+#[test]
+fn a_failed_load_says_so_and_the_next_change_loads_again() {
+    let mut state = opened(Duration::hours(21));
+    update(&mut state, Action::Changed(Some(id(101))));
+    let generation = state.inbox.generation;
+    update(
+        &mut state,
+        Action::InboxFailed {
+            generation,
+            error: "could not load the conversations: the database is unavailable".into(),
+        },
+    );
+    update(
+        &mut state,
+        Action::ThreadFailed {
+            conversation: id(101),
+            error: "could not load the conversation".into(),
+        },
+    );
+    assert!(state.notice.as_ref().unwrap().error);
+    let effects = update(&mut state, Action::Database(false));
+    assert!(effects.is_empty());
+    let effects = update(&mut state, Action::Database(true));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::LoadInbox { .. }))
+    );
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::LoadThread { .. }))
+    );
+}
