@@ -285,19 +285,20 @@ pub(super) fn thread_loaded(
         .selected
         .and_then(|i| thread.entries.get(i))
         .map(Entry::key);
-    let merged = if whole || thread.entries.is_empty() {
-        fresh
-    } else {
-        // Keep the older entries already loaded; the page replaces everything from its oldest.
-        let oldest = order(&fresh[0]);
-        let mut kept: Vec<Entry> = thread
-            .entries
-            .iter()
-            .filter(|e| order(e) < oldest)
-            .cloned()
-            .collect();
-        kept.extend(fresh);
-        kept
+    let oldest = fresh.first().map(order);
+    let merged = match oldest {
+        Some(oldest) if !whole && !thread.entries.is_empty() => {
+            // Keep the older entries already loaded; the page replaces everything from its oldest.
+            let mut kept: Vec<Entry> = thread
+                .entries
+                .iter()
+                .filter(|e| order(e) < oldest)
+                .cloned()
+                .collect();
+            kept.extend(fresh);
+            kept
+        }
+        _ => fresh,
     };
     if thread.entries.is_empty() {
         thread.complete = whole;

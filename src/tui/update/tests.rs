@@ -807,3 +807,23 @@ fn a_failed_load_says_so_and_the_next_change_loads_again() {
             .any(|e| matches!(e, Effect::LoadThread { .. }))
     );
 }
+
+#[test]
+fn a_reload_of_the_newest_page_keeps_the_older_entries_loaded() {
+    let mut state = opened(Duration::hours(21));
+    let loaded = fixtures::entries();
+    let new = crate::store::thread::Entry::Message(fixtures::message(7, true, "Reserved!", 1));
+    update(
+        &mut state,
+        Action::ThreadLoaded {
+            conversation: id(101),
+            header: Box::new(fixtures::header(id(101), Duration::hours(21))),
+            entries: vec![new.clone(), loaded[5].clone()],
+            limit: 2,
+        },
+    );
+    let thread = state.thread.as_ref().unwrap();
+    assert_eq!(thread.entries.len(), 7);
+    assert_eq!(thread.entries[..6], loaded[..]);
+    assert_eq!(thread.entries[6], new);
+}

@@ -83,7 +83,10 @@ pub fn bottom(state: &State, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let line = match &state.notice {
         Some(notice) => Span::styled(
-            format!(" {}", text::truncate(&notice.text, area.width as usize - 1)),
+            format!(
+                " {}",
+                text::truncate(&notice.text, (area.width as usize).saturating_sub(1))
+            ),
             theme.style(if notice.error { Role::Error } else { Role::Ok }),
         ),
         None => {
@@ -95,7 +98,10 @@ pub fn bottom(state: &State, frame: &mut Frame, area: Rect) {
                 .collect();
             let hints = state.keymap.hints(view, &commands);
             Span::styled(
-                format!(" {}", text::truncate(&hints, area.width as usize - 1)),
+                format!(
+                    " {}",
+                    text::truncate(&hints, (area.width as usize).saturating_sub(1))
+                ),
                 theme.style(Role::Dim),
             )
         }

@@ -180,7 +180,7 @@ fn list(
 
 fn templates(state: &State, frame: &mut Frame, form: &TemplateForm) {
     let theme = &state.theme;
-    let area = centered(frame, (frame.area().width - 4).min(100), 18);
+    let area = centered(frame, frame.area().width.saturating_sub(4).min(100), 18);
     frame.render_widget(Clear, area);
     let width = area.width.saturating_sub(4) as usize;
     let mut lines = Vec::new();
