@@ -23,12 +23,11 @@ use treeex::app::outbox::{OutboxError, OutboxWorker, Refusal, WorkerSettings};
 use treeex::cloud_api::graph::GraphClient;
 use treeex::cloud_api::webhook::MediaKind;
 use treeex::config::Config;
-use treeex::domain::{Email, Slug, WaId, WorkspaceId};
+use treeex::domain::{WaId, WorkspaceId};
 use treeex::server::Listener;
 use treeex::simulator::{BusinessNumber, Simulator, SimulatorConfig};
+use treeex::store::Db;
 use treeex::store::media::MediaFile;
-use treeex::store::phones::{self, NewPhoneNumber};
-use treeex::store::{Db, workspaces};
 use uuid::Uuid;
 
 const NUMBER: &str = "106540352242922";
@@ -56,31 +55,19 @@ impl World {
     async fn start() -> World {
         treeex::install_tls_provider();
         let db = TestDb::new().await;
-        let workspace = workspaces::create(
+        let workspace = common::workspace_with_number(
             &db.db,
-            workspaces::NewWorkspace {
-                slug: &Slug::parse("acme").unwrap(),
+            common::Tenant {
                 name: "Acme",
-                owner: Some((&Email::parse("owner@example.com").unwrap(), None)),
-            },
-        )
-        .await
-        .unwrap()
-        .workspace
-        .workspace_id();
-        phones::add(
-            &db.db,
-            workspace,
-            NewPhoneNumber {
-                phone_number_id: NUMBER,
-                display_phone_number: "+1 555 010 0000",
-                waba_id: WABA,
-                access_token: &SecretString::from(TOKEN),
+                owner: "owner@example.com",
+                owner_name: None,
+                number: NUMBER,
+                waba: WABA,
+                token: TOKEN,
                 mps: 80,
             },
         )
-        .await
-        .unwrap();
+        .await;
 
         let mut config = Config::default();
         config.whatsapp.app_secret = Some(SecretString::from(SECRET));

@@ -16,11 +16,10 @@ use treeex::app::outbox::{
 };
 use treeex::cloud_api::graph::GraphClient;
 use treeex::config::Config;
-use treeex::domain::{Email, Slug, WaId, WorkspaceId};
+use treeex::domain::{WaId, WorkspaceId};
 use treeex::server::Listener;
 use treeex::simulator::{BusinessNumber, Simulator, SimulatorConfig};
-use treeex::store::phones::{self, NewPhoneNumber};
-use treeex::store::{Db, workspaces};
+use treeex::store::Db;
 use uuid::Uuid;
 
 const NUMBER: &str = "106540352242922";
@@ -43,31 +42,19 @@ impl World {
     async fn start(mps: i32, token: &str, configure: impl FnOnce(&mut SimulatorConfig)) -> World {
         treeex::install_tls_provider();
         let db = TestDb::new().await;
-        let workspace = workspaces::create(
+        let workspace = common::workspace_with_number(
             &db.db,
-            workspaces::NewWorkspace {
-                slug: &Slug::parse("acme").unwrap(),
+            common::Tenant {
                 name: "Acme",
-                owner: Some((&Email::parse("owner@example.com").unwrap(), None)),
-            },
-        )
-        .await
-        .unwrap()
-        .workspace
-        .workspace_id();
-        phones::add(
-            &db.db,
-            workspace,
-            NewPhoneNumber {
-                phone_number_id: NUMBER,
-                display_phone_number: "+1 555 010 0000",
-                waba_id: WABA,
-                access_token: &SecretString::from(token),
+                owner: "owner@example.com",
+                owner_name: None,
+                number: NUMBER,
+                waba: WABA,
+                token,
                 mps,
             },
         )
-        .await
-        .unwrap();
+        .await;
 
         let mut config = Config::default();
         config.whatsapp.app_secret = Some(SecretString::from(SECRET));

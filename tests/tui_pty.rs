@@ -21,13 +21,11 @@ use std::time::{Duration, Instant};
 
 use common::{TestDb, empty_home};
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
-use secrecy::SecretString;
 use serde_json::Value;
 use treeex::cloud_api::graph::GraphClient;
-use treeex::domain::{Email, Slug, WorkspaceId};
+use treeex::domain::WorkspaceId;
 use treeex::simulator::{BusinessNumber, RetryPolicy, Simulator, SimulatorConfig};
-use treeex::store::phones::{self, NewPhoneNumber};
-use treeex::store::{events, workspaces};
+use treeex::store::events;
 use uuid::Uuid;
 
 const NUMBER: &str = "106540352242922";
@@ -407,31 +405,19 @@ impl World {
     async fn start() -> World {
         let db = TestDb::new().await;
         let home = empty_home();
-        let workspace = workspaces::create(
+        let workspace = common::workspace_with_number(
             &db.db,
-            workspaces::NewWorkspace {
-                slug: &Slug::parse("acme").unwrap(),
+            common::Tenant {
                 name: WORKSPACE_NAME,
-                owner: Some((&Email::parse(OWNER).unwrap(), Some("Maria Agent"))),
-            },
-        )
-        .await
-        .unwrap()
-        .workspace
-        .workspace_id();
-        phones::add(
-            &db.db,
-            workspace,
-            NewPhoneNumber {
-                phone_number_id: NUMBER,
-                display_phone_number: "+1 555 010 0000",
-                waba_id: WABA,
-                access_token: &SecretString::from("EAAG-test-token"),
+                owner: OWNER,
+                owner_name: Some("Maria Agent"),
+                number: NUMBER,
+                waba: WABA,
+                token: "EAAG-test-token",
                 mps: 80,
             },
         )
-        .await
-        .unwrap();
+        .await;
 
         // The simulator posts its webhooks to the port the TUI's listener will take.
         let listen = format!("127.0.0.1:{}", free_port());
@@ -605,9 +591,7 @@ async fn an_agent_answers_a_customer_then_sends_a_template_once_the_window_close
     .fetch_one(world.db.pool())
     .await
     .unwrap();
-    events::announce(&world.db.db, &[(world.workspace, conversation)])
-        .await
-        .unwrap();
+    events::announce(&world.db.db, &[(world.workspace, conversation)]).await;
     wait_for(
         &screen,
         |s| s.contains("window closed"),

@@ -251,10 +251,7 @@ impl Run {
             .iter()
             .map(|(workspace, conversation)| (WorkspaceId(*workspace), *conversation))
             .collect();
-        // Committed is what counts: a lost notification only delays a TUI's refresh.
-        if let Err(error) = events::announce(db, &changes).await {
-            tracing::warn!(%error, "could not announce committed webhook changes");
-        }
+        events::announce(db, &changes).await;
         Ok(())
     }
 

@@ -252,7 +252,7 @@ pub async fn enqueue(db: &Db, outgoing: &Outgoing) -> Result<Queued, OutboxError
     conversations::record_outbound(&mut tx, outgoing.workspace, conversation, &preview).await?;
     outbox::queue(&mut tx, outgoing.workspace, sender.id, id).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    announce(db, &[(outgoing.workspace, conversation)]).await;
+    events::announce(db, &[(outgoing.workspace, conversation)]).await;
     if let Err(error) = events::wake_outbox(db).await {
         tracing::warn!(%error, "could not wake the outbox workers; they poll every second");
     }
@@ -519,7 +519,7 @@ impl OutboxWorker {
                     );
                     campaigns::apply_transitions(&mut tx, &moved).await?;
                     tx.commit().await?;
-                    announce(&self.db, &[(workspace, conversation)]).await;
+                    events::announce(&self.db, &[(workspace, conversation)]).await;
                 } else {
                     // Its status webhook got there first and settled it: only the outbox row goes.
                     tx.commit().await?;
@@ -635,18 +635,11 @@ impl OutboxWorker {
             }];
             campaigns::apply_transitions(&mut tx, &moved).await?;
             tx.commit().await?;
-            announce(&self.db, &[(workspace, conversation)]).await;
+            events::announce(&self.db, &[(workspace, conversation)]).await;
         } else {
             tx.commit().await?;
         }
         Ok(())
-    }
-}
-
-/// Announces a committed change; a lost notification only delays a TUI's refresh.
-async fn announce(db: &Db, changes: &[(WorkspaceId, Uuid)]) {
-    if let Err(error) = events::announce(db, changes).await {
-        tracing::warn!(%error, "could not announce a committed change");
     }
 }
 

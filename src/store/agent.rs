@@ -24,13 +24,6 @@ fn contact_not_found(contact: Uuid) -> StoreError {
     ))
 }
 
-/// Announces committed changes; a lost notification only delays a TUI's refresh.
-async fn announce(db: &Db, changes: &[(WorkspaceId, Uuid)]) {
-    if let Err(error) = events::announce(db, changes).await {
-        tracing::warn!(%error, "could not announce a committed inbox change");
-    }
-}
-
 /// Gives the conversation to `assignee` (None: to nobody). The assignee must be a member of the
 /// workspace; their membership is locked until the commit, so it cannot vanish in between.
 pub async fn assign(
@@ -70,7 +63,7 @@ pub async fn assign(
         return Err(conversation_not_found(conversation));
     }
     tx.commit().await?;
-    announce(db, &[(workspace, conversation)]).await;
+    events::announce(db, &[(workspace, conversation)]).await;
     Ok(())
 }
 
@@ -130,7 +123,7 @@ async fn update_conversation(
     if updated == 0 {
         return Err(conversation_not_found(conversation));
     }
-    announce(db, &[(workspace, conversation)]).await;
+    events::announce(db, &[(workspace, conversation)]).await;
     Ok(())
 }
 
@@ -198,7 +191,7 @@ pub async fn mark_read(
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
-    announce(db, &[(workspace, conversation)]).await;
+    events::announce(db, &[(workspace, conversation)]).await;
     Ok(receipt.map(
         |(phone_number_id, access_token, wa_message_id)| ReadReceipt {
             phone_number_id,
@@ -240,7 +233,7 @@ pub async fn add_note(
         )),
         _ => e.into(),
     })?;
-    announce(db, &[(workspace, conversation)]).await;
+    events::announce(db, &[(workspace, conversation)]).await;
     Ok(id)
 }
 
@@ -277,7 +270,7 @@ pub async fn set_tags(
     }
     let changed = conversations_of(&mut tx, workspace, contact).await?;
     tx.commit().await?;
-    announce(db, &changed).await;
+    events::announce(db, &changed).await;
     Ok(())
 }
 
@@ -331,7 +324,7 @@ pub async fn set_opted_in(
     .await?;
     let changed = conversations_of(&mut tx, workspace, contact).await?;
     tx.commit().await?;
-    announce(db, &changed).await;
+    events::announce(db, &changed).await;
     Ok(())
 }
 

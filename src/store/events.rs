@@ -24,8 +24,16 @@ pub struct Change {
     pub conversation_id: Option<Uuid>,
 }
 
-/// Announces committed changes, one notification each, in one round trip.
-pub async fn announce(db: &Db, changes: &[(WorkspaceId, Uuid)]) -> Result<(), StoreError> {
+/// Announces committed changes, one notification each, in one round trip. What counts is
+/// committed: a notification that cannot be sent only delays a refresh (listeners reload when
+/// they reconnect), so the failure is logged, never returned to fail a write that happened.
+pub async fn announce(db: &Db, changes: &[(WorkspaceId, Uuid)]) {
+    if let Err(error) = notify_changes(db, changes).await {
+        tracing::warn!(%error, "could not announce committed changes");
+    }
+}
+
+async fn notify_changes(db: &Db, changes: &[(WorkspaceId, Uuid)]) -> Result<(), StoreError> {
     let payloads: Vec<String> = changes
         .iter()
         .map(|(workspace, conversation)| {

@@ -319,3 +319,47 @@ pub fn ok(command: &mut Command) -> Run {
     assert_eq!(run.code, 0, "{run:?}");
     run
 }
+
+/// Who owns a test workspace and the one business number it connects.
+pub struct Tenant<'a> {
+    pub name: &'a str,
+    pub owner: &'a str,
+    pub owner_name: Option<&'a str>,
+    /// Meta's phone number id and WABA id.
+    pub number: &'a str,
+    pub waba: &'a str,
+    pub token: &'a str,
+    pub mps: i32,
+}
+
+/// The workspace `acme` with its OWNER and one business number; its id.
+pub async fn workspace_with_number(db: &Db, tenant: Tenant<'_>) -> treeex::domain::WorkspaceId {
+    use treeex::domain::{Email, Slug};
+    use treeex::store::{phones, workspaces};
+    let workspace = workspaces::create(
+        db,
+        workspaces::NewWorkspace {
+            slug: &Slug::parse("acme").unwrap(),
+            name: tenant.name,
+            owner: Some((&Email::parse(tenant.owner).unwrap(), tenant.owner_name)),
+        },
+    )
+    .await
+    .unwrap()
+    .workspace
+    .workspace_id();
+    phones::add(
+        db,
+        workspace,
+        phones::NewPhoneNumber {
+            phone_number_id: tenant.number,
+            display_phone_number: "+1 555 010 0000",
+            waba_id: tenant.waba,
+            access_token: &secrecy::SecretString::from(tenant.token),
+            mps: tenant.mps,
+        },
+    )
+    .await
+    .unwrap();
+    workspace
+}

@@ -222,10 +222,8 @@ impl MediaFetcher {
             tracing::warn!(media_id = %job.wa_media_id, %meta, stored = %sha256, "a fetched media file's sha256 differs from the one Meta sent");
         }
         tracing::info!(media_id = %job.wa_media_id, size, url = %storage_url, "fetched a media file");
-        if let Some(conversation) = job.conversation_id
-            && let Err(error) = events::announce(&self.db, &[(workspace, conversation)]).await
-        {
-            tracing::warn!(%error, "could not announce a fetched media file");
+        if let Some(conversation) = job.conversation_id {
+            events::announce(&self.db, &[(workspace, conversation)]).await;
         }
         Ok(())
     }
