@@ -1,6 +1,7 @@
 //! Pure types and rules of treeex: validated values that arrive from outside, parsed once at the
 //! edge and trusted after. Imports nothing of treeex and does no IO.
 
+pub mod campaign;
 mod email;
 mod role;
 mod slug;
@@ -10,6 +11,7 @@ pub mod template;
 mod wa_id;
 pub mod window;
 
+pub use campaign::{CampaignStatus, IllegalMove, Move};
 pub use email::Email;
 pub use role::{Permission, Role};
 pub use slug::Slug;

@@ -17,11 +17,15 @@ pub const CHANNEL: &str = "treeex_changes";
 /// The channel that wakes outbox workers.
 pub const OUTBOX_CHANNEL: &str = "treeex_outbox";
 
-/// What a notification says: `{"workspace_id": …, "conversation_id": …}`.
+/// What a notification says: `{"workspace_id": …, "conversation_id": …}`, or for a campaign
+/// that moved (its status, or a batch of its recipients enqueued) `{"workspace_id": …,
+/// "conversation_id": null, "campaign_id": …}`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     pub workspace_id: Uuid,
     pub conversation_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<Uuid>,
 }
 
 /// Announces committed changes, one notification each, in one round trip. What counts is
@@ -40,11 +44,25 @@ async fn notify_changes(db: &Db, changes: &[(WorkspaceId, Uuid)]) -> Result<(), 
             serde_json::to_string(&Change {
                 workspace_id: workspace.0,
                 conversation_id: Some(*conversation),
+                campaign_id: None,
             })
             .unwrap_or_default()
         })
         .collect();
     notify(db, CHANNEL, &payloads).await
+}
+
+/// Announces that a campaign moved (committed), like [`announce`].
+pub async fn announce_campaign(db: &Db, workspace: WorkspaceId, campaign: Uuid) {
+    let payload = serde_json::to_string(&Change {
+        workspace_id: workspace.0,
+        conversation_id: None,
+        campaign_id: Some(campaign),
+    })
+    .unwrap_or_default();
+    if let Err(error) = notify(db, CHANNEL, &[payload]).await {
+        tracing::warn!(%error, "could not announce a campaign's change");
+    }
 }
 
 /// Wakes the outbox workers (after a message was queued).
