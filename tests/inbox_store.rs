@@ -1341,6 +1341,7 @@ async fn agent_writes_announce_the_changed_conversations() {
     let change = |conversation| events::Change {
         workspace_id: fx.ws.0,
         conversation_id: Some(conversation),
+        campaign_id: None,
     };
 
     agent::close(fx.db(), fx.ws, first).await.unwrap();

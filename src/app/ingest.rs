@@ -692,6 +692,16 @@ impl Run {
                         true,
                     )
                     .await?;
+                    if !matches!(content, MessageContent::System { .. }) {
+                        // The customer wrote back: a reply to the campaigns that reached them.
+                        campaigns::record_replies(
+                            conn,
+                            route.workspace,
+                            route.phone_number,
+                            &[(contact, at)],
+                        )
+                        .await?;
+                    }
                     if let MessageContent::System {
                         new_wa_id: Some(new_wa_id),
                         kind,

@@ -34,6 +34,7 @@ pub async fn run(db: &Db, config: &Config, command: Command) -> Result<(), Failu
         Command::Serve { listen } => super::serve::run(db, config, listen).await,
         Command::Template(command) => template(db, config, command).await,
         Command::Send(args) => super::send::run(db, config, args).await,
+        Command::Campaign(command) => super::campaign::run(db, config, command).await,
         Command::Tui(args) => super::tui::run(db, config, args).await,
         // Needs no database; `cli::run` starts it before opening one.
         Command::Simulate(args) => super::simulate::run(config, args).await,
@@ -161,7 +162,7 @@ async fn webhook(db: &Db, config: &Config, command: WebhookCommand) -> Result<()
     }
 }
 
-async fn workspace_id(db: &Db, slug: &Slug) -> Result<WorkspaceId, Failure> {
+pub(super) async fn workspace_id(db: &Db, slug: &Slug) -> Result<WorkspaceId, Failure> {
     Ok(workspaces::by_slug(db, slug).await?.workspace_id())
 }
 

@@ -4,6 +4,7 @@
 //! Exit status: 0 done; 1 the work failed; 2 bad usage or bad configuration. An error is one
 //! line on stderr saying what was wrong and what to do, then its causes.
 
+mod campaign;
 mod commands;
 mod output;
 mod send;
@@ -86,6 +87,79 @@ pub enum Command {
     Template(TemplateCommand),
     /// Queue one message through the outbox; prints its id.
     Send(SendArgs),
+    /// Campaigns: one approved template to an audience of contacts, paced and tracked.
+    #[command(subcommand, arg_required_else_help = true)]
+    Campaign(CampaignCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Define a campaign: a DRAFT, or SCHEDULED with --at. Prints the audience size and a
+    /// preview for one of its contacts.
+    Create(Box<CampaignCreateArgs>),
+    /// The workspace's campaigns with status and counters, newest first.
+    List {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// One campaign: status, counters and failure reasons.
+    Show(CampaignId),
+    /// Start a DRAFT or SCHEDULED campaign now: its audience is taken and sending begins.
+    Start(CampaignId),
+    /// Pause a RUNNING campaign; what has not left yet is held back.
+    Pause(CampaignId),
+    /// Resume a PAUSED campaign.
+    Resume(CampaignId),
+    /// Cancel a campaign that is not finished; nothing more is sent.
+    Cancel(CampaignId),
+    /// Send the failed recipients again (a COMPLETED campaign runs again for them).
+    RetryFailed(CampaignId),
+}
+
+#[derive(Debug, Args)]
+pub struct CampaignId {
+    /// The campaign's id, as `campaign list` shows it.
+    pub id: uuid::Uuid,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct CampaignCreateArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
+    /// What the supervisors call it.
+    #[arg(long)]
+    pub name: String,
+    /// The business number to send from (Meta's phone number id).
+    #[arg(long, value_name = "ID", value_parser = meta_id)]
+    pub phone_number_id: String,
+    /// An APPROVED template, by name.
+    #[arg(long, value_name = "NAME")]
+    pub template: String,
+    /// The template's language code, e.g. en_US.
+    #[arg(long, value_name = "CODE")]
+    pub language: String,
+    /// Contacts with this tag; repeat for any of several (none: every contact).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<Tag>,
+    /// Only contacts that also have this tag; repeat to require several.
+    #[arg(long = "require-tag", value_name = "TAG")]
+    pub require_tags: Vec<Tag>,
+    /// Leave out contacts with this tag; repeat for several.
+    #[arg(long = "exclude-tag", value_name = "TAG")]
+    pub exclude_tags: Vec<Tag>,
+    /// A template parameter in the template's order: a literal, or `{name}`, `{wa_id}` or
+    /// `{<custom field>}` from each contact (`{name|there}` for contacts without one).
+    #[arg(long = "param", value_name = "VALUE")]
+    pub params: Vec<String>,
+    /// Start at this time (RFC 3339, e.g. 2026-12-24T09:00:00Z).
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    #[command(flatten)]
+    pub json: JsonFlag,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,5 @@
-//! `treeex serve`: the headless mode. Runs the webhook listener, an outbox worker and a media
-//! fetcher until SIGINT or SIGTERM, then stops accepting, lets the requests in flight finish (at
+//! `treeex serve`: the headless mode. Runs the webhook listener, an outbox worker, a campaign
+//! runner and a media fetcher until SIGINT or SIGTERM, then stops accepting, lets the requests in flight finish (at
 //! most 10 s), and exits 0.
 
 use std::net::SocketAddr;
@@ -10,6 +10,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 use super::Failure;
+use crate::app::campaigns::{CampaignRunner, RunnerSettings};
 use crate::app::media::{FetcherSettings, MediaFetcher};
 use crate::app::outbox::{OutboxWorker, WorkerSettings};
 use crate::config::Config;
@@ -53,6 +54,8 @@ pub async fn run(db: &Db, config: &Config, listen: Option<SocketAddr>) -> Result
             .with_media(media.clone())
             .run(stop.clone()),
     );
+    let runner =
+        tokio::spawn(CampaignRunner::new(db.clone(), RunnerSettings::default()).run(stop.clone()));
     tracing::info!(store = %media.url(), "media store");
     let fetcher = tokio::spawn(
         MediaFetcher::new(db.clone(), graph, media, FetcherSettings::default()).run(stop.clone()),
@@ -78,6 +81,13 @@ pub async fn run(db: &Db, config: &Config, listen: Option<SocketAddr>) -> Result
     if tokio::time::timeout(DRAIN, worker).await.is_err() {
         tracing::warn!(
             "the outbox worker did not stop within {} s",
+            DRAIN.as_secs()
+        );
+    }
+    // The runner gives up its campaigns' leases, so another process takes them over at once.
+    if tokio::time::timeout(DRAIN, runner).await.is_err() {
+        tracing::warn!(
+            "the campaign runner did not stop within {} s",
             DRAIN.as_secs()
         );
     }

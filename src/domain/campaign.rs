@@ -2,7 +2,9 @@
 //! from any state that is not finished. Every change of a campaign's status goes through
 //! [`CampaignStatus::apply`]; an illegal move is refused with a sentence naming both states.
 
-use super::InvalidValue;
+use serde_json::{Map, Value};
+
+use super::{InvalidValue, Tag};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, sqlx::Type,
@@ -35,6 +37,8 @@ pub enum Move {
     RetryFailed,
     /// Every recipient is final.
     Finish,
+    /// A scheduled campaign that could not start when due waits as a draft.
+    Unschedule,
 }
 
 impl Move {
@@ -49,11 +53,12 @@ impl Move {
             Move::Cancel => "cancel",
             Move::RetryFailed => "retry the failed recipients of",
             Move::Finish => "complete",
+            Move::Unschedule => "unschedule",
         }
     }
 
     /// Every move, for tests and help.
-    pub const ALL: [Move; 8] = [
+    pub const ALL: [Move; 9] = [
         Move::Schedule,
         Move::Start,
         Move::Due,
@@ -62,11 +67,15 @@ impl Move {
         Move::Cancel,
         Move::RetryFailed,
         Move::Finish,
+        Move::Unschedule,
     ];
 
     /// Moves a supervisor makes (only OWNER and ADMIN may); the others are the runner's.
     pub fn is_control(self) -> bool {
-        !matches!(self, Move::Due | Move::Finish | Move::Schedule)
+        !matches!(
+            self,
+            Move::Due | Move::Finish | Move::Schedule | Move::Unschedule
+        )
     }
 }
 
@@ -117,6 +126,7 @@ impl CampaignStatus {
             (Draft, Move::Schedule) => Some(Scheduled),
             (Draft | Scheduled, Move::Start) => Some(Running),
             (Scheduled, Move::Due) => Some(Running),
+            (Scheduled, Move::Unschedule) => Some(Draft),
             (Running, Move::Pause) => Some(Paused),
             (Paused, Move::Resume) => Some(Running),
             (Draft | Scheduled | Running | Paused, Move::Cancel) => Some(Cancelled),
@@ -173,6 +183,140 @@ impl std::str::FromStr for CampaignStatus {
     }
 }
 
+/// Who a campaign goes to: contacts with any of `any` (all contacts when empty), all of `all`
+/// and none of `none`. Consent is not part of it: it is checked by the rule of the template's
+/// category (see [`needs_opt_in`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Audience {
+    #[serde(default)]
+    pub any: Vec<String>,
+    #[serde(default)]
+    pub all: Vec<String>,
+    #[serde(default)]
+    pub none: Vec<String>,
+}
+
+impl Audience {
+    pub fn new(any: &[Tag], all: &[Tag], none: &[Tag]) -> Self {
+        let names = |tags: &[Tag]| tags.iter().map(|t| t.as_str().to_string()).collect();
+        Audience {
+            any: names(any),
+            all: names(all),
+            none: names(none),
+        }
+    }
+
+    /// In words, for lists and refusals: "tagged vip or promo, not churned".
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.any.is_empty() {
+            parts.push(format!("tagged {}", self.any.join(" or ")));
+        }
+        if !self.all.is_empty() {
+            parts.push(format!("tagged {}", self.all.join(" and ")));
+        }
+        if !self.none.is_empty() {
+            parts.push(format!("not tagged {}", self.none.join(" or ")));
+        }
+        if parts.is_empty() {
+            "every contact".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// Whether a campaign's recipients must have opted in: always for MARKETING templates; for
+/// UTILITY and AUTHENTICATION too unless the workspace's `campaign_opt_in` setting is
+/// `marketing` (only marketing needs consent there).
+pub fn needs_opt_in(category: &str, setting: Option<&str>) -> bool {
+    category.eq_ignore_ascii_case("MARKETING") || setting != Some("marketing")
+}
+
+/// One template variable's value in a campaign: a literal, or a field of each contact (`{name}`,
+/// `{wa_id}`, `{<custom field>}`), with an optional fallback after `|` for contacts without it
+/// (`{name|there}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Param {
+    Literal(String),
+    Field {
+        name: String,
+        fallback: Option<String>,
+    },
+}
+
+/// What a contact offers to [`Param::render`].
+#[derive(Debug, Clone, Copy)]
+pub struct ContactFields<'a> {
+    /// The name the business gave, else the profile name.
+    pub name: Option<&'a str>,
+    pub wa_id: &'a str,
+    pub custom_fields: &'a Map<String, Value>,
+}
+
+impl Param {
+    /// `{field}` or `{field|fallback}` is a field; anything else (`{{` escapes a brace) a literal.
+    pub fn parse(raw: &str) -> Result<Param, InvalidValue> {
+        let Some(inner) = raw
+            .strip_prefix('{')
+            .and_then(|rest| rest.strip_suffix('}'))
+            .filter(|inner| !inner.starts_with('{'))
+        else {
+            return Ok(Param::Literal(raw.replace("{{", "{").replace("}}", "}")));
+        };
+        let (name, fallback) = match inner.split_once('|') {
+            Some((name, fallback)) => (name.trim(), Some(fallback.to_string())),
+            None => (inner.trim(), None),
+        };
+        if name.is_empty() || name.contains(['{', '}']) {
+            return Err(InvalidValue(format!(
+                "`{raw}` is not a parameter: use a literal, or {{name}}, {{wa_id}} or {{<custom field>}}"
+            )));
+        }
+        Ok(Param::Field {
+            name: name.to_string(),
+            fallback,
+        })
+    }
+
+    /// The value for one contact, or why there is none ("has no `city`").
+    pub fn render(&self, contact: &ContactFields<'_>) -> Result<String, String> {
+        let (name, fallback) = match self {
+            Param::Literal(text) => return Ok(text.clone()),
+            Param::Field { name, fallback } => (name, fallback),
+        };
+        let found = match name.as_str() {
+            "name" => contact.name.map(str::to_string),
+            "wa_id" => Some(contact.wa_id.to_string()),
+            field => match contact.custom_fields.get(field) {
+                Some(Value::String(text)) => Some(text.clone()),
+                Some(Value::Null) | None => None,
+                Some(other) => Some(other.to_string()),
+            },
+        };
+        found
+            .filter(|value| !value.trim().is_empty())
+            .or_else(|| fallback.clone())
+            .ok_or_else(|| format!("the contact has no `{name}` for the template"))
+    }
+
+    /// As written on the command line.
+    pub fn source(&self) -> String {
+        match self {
+            Param::Literal(text) if text.starts_with('{') => format!("{{{text}"),
+            Param::Literal(text) => text.clone(),
+            Param::Field {
+                name,
+                fallback: Some(fallback),
+            } => format!("{{{name}|{fallback}}}"),
+            Param::Field {
+                name,
+                fallback: None,
+            } => format!("{{{name}}}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +361,57 @@ mod tests {
     }
 
     #[test]
+    fn parameters_are_literals_or_contact_fields() {
+        let fields: Map<String, Value> =
+            serde_json::from_str(r#"{"city": "Lisboa", "orders": 3, "empty": ""}"#).unwrap();
+        let ana = ContactFields {
+            name: Some("Ana"),
+            wa_id: "351910000001",
+            custom_fields: &fields,
+        };
+        let nameless = ContactFields { name: None, ..ana };
+        let render =
+            |raw: &str, contact: &ContactFields<'_>| Param::parse(raw).unwrap().render(contact);
+        assert_eq!(render("{name}", &ana).unwrap(), "Ana");
+        assert_eq!(render("{wa_id}", &ana).unwrap(), "351910000001");
+        assert_eq!(render("{city}", &ana).unwrap(), "Lisboa");
+        assert_eq!(render("{orders}", &ana).unwrap(), "3");
+        assert_eq!(render("SPRING25", &ana).unwrap(), "SPRING25");
+        assert_eq!(render("{{literal}}", &ana).unwrap(), "{literal}");
+        assert_eq!(render("{name|there}", &nameless).unwrap(), "there");
+        assert_eq!(
+            render("{name}", &nameless).unwrap_err(),
+            "the contact has no `name` for the template"
+        );
+        assert!(render("{empty}", &ana).is_err());
+        assert!(Param::parse("{}").is_err());
+        for raw in ["{name}", "{name|there}", "plain", "{{braces}}"] {
+            let param = Param::parse(raw).unwrap();
+            assert_eq!(Param::parse(&param.source()).unwrap(), param, "{raw}");
+        }
+    }
+
+    #[test]
+    fn consent_is_needed_for_marketing_always_and_for_the_rest_by_default() {
+        assert!(needs_opt_in("MARKETING", None));
+        assert!(needs_opt_in("MARKETING", Some("marketing")));
+        assert!(needs_opt_in("UTILITY", None));
+        assert!(!needs_opt_in("UTILITY", Some("marketing")));
+        assert!(!needs_opt_in("AUTHENTICATION", Some("marketing")));
+    }
+
+    #[test]
+    fn an_audience_says_who_it_is() {
+        let tag = |t: &str| Tag::parse(t).unwrap();
+        let audience = Audience::new(&[tag("vip"), tag("promo")], &[], &[tag("churned")]);
+        assert_eq!(
+            audience.describe(),
+            "tagged vip or promo, not tagged churned"
+        );
+        assert_eq!(Audience::default().describe(), "every contact");
+    }
+
+    #[test]
     fn statuses_parse_in_any_case() {
         assert_eq!("paused".parse::<CampaignStatus>(), Ok(Paused));
         assert!("done".parse::<CampaignStatus>().is_err());
@@ -245,6 +440,7 @@ mod tests {
                         Move::Finish => prop_assert_eq!((from, to), (Running, Completed)),
                         Move::Start | Move::Due => prop_assert_eq!(to, Running),
                         Move::Schedule => prop_assert_eq!((from, to), (Draft, Scheduled)),
+                        Move::Unschedule => prop_assert_eq!((from, to), (Scheduled, Draft)),
                         Move::RetryFailed => prop_assert!(from.has_started() && to.has_started()),
                     }
                 }

@@ -228,3 +228,19 @@ pub async fn find(
     .fetch_optional(conn)
     .await?)
 }
+
+/// One template of the workspace by its id.
+pub async fn by_id(
+    conn: &mut PgConnection,
+    workspace: crate::domain::WorkspaceId,
+    id: uuid::Uuid,
+) -> Result<Template, StoreError> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE workspace_id = $1 AND id = $2"
+    )))
+    .bind(workspace.0)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("there is no template {id}")))
+}

@@ -4,7 +4,8 @@
 //! does no IO. Keys, database notifications, answers of background loads and clock ticks all
 //! arrive as actions on one channel; the loop applies them, runs the effects they ask for
 //! (`effects::Executor`), and draws only when something visible changed. Unless told not to, the
-//! TUI also runs the webhook listener, an outbox worker and a media fetcher, like `serve`.
+//! TUI also runs the webhook listener, an outbox worker, a campaign runner and a media fetcher,
+//! like `serve`.
 
 pub mod action;
 pub mod command_line;
@@ -35,6 +36,7 @@ use self::keymap::Keymap;
 use self::state::{ListenerState, Settings, State};
 use self::terminal::{Guard, Reader};
 use self::theme::Theme;
+use crate::app::campaigns::{CampaignRunner, RunnerSettings};
 use crate::app::media::{FetcherSettings, MediaFetcher, MediaStore};
 use crate::app::outbox::{OutboxWorker, WorkerSettings};
 use crate::cloud_api::graph::GraphClient;
@@ -299,6 +301,9 @@ async fn start_workers(
         OutboxWorker::new(env.db.clone(), env.graph.clone(), settings)
             .with_media(env.media.clone())
             .run(stop.clone()),
+    ));
+    workers.push(tokio::spawn(
+        CampaignRunner::new(env.db.clone(), RunnerSettings::default()).run(stop.clone()),
     ));
     workers.push(tokio::spawn(
         MediaFetcher::new(
