@@ -11,16 +11,16 @@
 //! processes may run at once. A media message's file is uploaded to Meta just before the message
 //! leaves (`app::media`), and the send names it by Meta's media id.
 
-use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::BackoffBuilder;
 use chrono::{DateTime, Utc};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use secrecy::SecretString;
 use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -288,6 +288,32 @@ fn media_preview(file: &Staged) -> String {
     .preview()
 }
 
+/// How often expired claims are taken back.
+const SWEEP_EVERY: Duration = Duration::from_secs(10);
+
+/// How late a send may leave after its slot before it takes a new one.
+const LATE: Duration = Duration::from_millis(20);
+
+/// A number's pace: evenly spaced sends a hair under its cap, so that network jitter between
+/// here and Meta cannot make any one second hold more than `mps`.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    phone_number: Uuid,
+    per_second: f64,
+    period: Duration,
+}
+
+impl Pace {
+    fn new(phone_number: Uuid, mps: i32) -> Self {
+        let per_second = f64::from(mps.max(1)) * 0.97;
+        Pace {
+            phone_number,
+            per_second,
+            period: Duration::from_secs_f64(1.0 / per_second),
+        }
+    }
+}
+
 /// How a worker behaves.
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -316,14 +342,16 @@ impl Default for WorkerSettings {
     }
 }
 
-/// One outbox worker. Clone it to share its rate limiters.
+/// One outbox worker (its clones share its name, its claims and its limit on requests in
+/// flight).
 #[derive(Clone)]
 pub struct OutboxWorker {
     db: Db,
     graph: GraphClient,
     name: String,
     settings: WorkerSettings,
-    limiters: Arc<Mutex<HashMap<Uuid, Arc<DefaultDirectRateLimiter>>>>,
+    /// Requests to Meta in flight at once.
+    in_flight: Arc<Semaphore>,
     /// Where the files of media messages are, for their upload.
     media: Option<MediaStore>,
 }
@@ -334,8 +362,8 @@ impl OutboxWorker {
             db,
             graph,
             name: format!("{}-{}", std::process::id(), Uuid::new_v4().simple()),
+            in_flight: Arc::new(Semaphore::new(settings.concurrency.max(1))),
             settings,
-            limiters: Arc::default(),
             media: None,
         }
     }
@@ -362,14 +390,26 @@ impl OutboxWorker {
                 None
             }
         };
-        let mut sweep = tokio::time::interval(Duration::from_secs(10));
+        let batch = self.settings.batch.max(1) as usize;
+        // Claimed messages not yet answered: at most two batches, so that the next batch is
+        // claimed (and its send slots reserved) while the current one is still leaving.
+        let outstanding = Arc::new(Semaphore::new(2 * batch));
+        let mut sends = JoinSet::new();
+        let mut last_sweep = Instant::now();
         loop {
-            if stop.is_cancelled() {
-                return;
+            while sends.try_join_next().is_some() {}
+            if last_sweep.elapsed() >= SWEEP_EVERY {
+                self.sweep().await;
+                last_sweep = Instant::now();
             }
-            match self.pass(None).await {
+            let room = tokio::select! {
+                () = stop.cancelled() => break,
+                room = outstanding.clone().acquire_many_owned(batch as u32) => room,
+            };
+            let Ok(room) = room else { break };
+            match self.dispatch(None, room, &mut sends, &stop).await {
                 // A full batch: there may be more right away.
-                Ok(claimed) if claimed as i64 >= self.settings.batch => continue,
+                Ok(claimed) if claimed >= batch => continue,
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "the outbox worker could not claim messages"),
             }
@@ -382,17 +422,28 @@ impl OutboxWorker {
                 }
             };
             tokio::select! {
-                () = stop.cancelled() => return,
+                () = stop.cancelled() => break,
                 () = wake => {}
-                _ = sweep.tick() => self.sweep().await,
             }
         }
+        // Messages still waiting for their slot give their claims back; requests in flight
+        // finish and are recorded.
+        while sends.join_next().await.is_some() {}
     }
 
     /// Sends one message now if it is due and unclaimed (`send --wait`); false when it was not
     /// this worker's to send.
     pub async fn send_now(&self, message: Uuid) -> Result<bool, StoreError> {
-        Ok(self.pass(Some(message)).await? > 0)
+        let mut sends = JoinSet::new();
+        let room = Arc::new(Semaphore::new(1))
+            .acquire_many_owned(1)
+            .await
+            .map_err(|_| StoreError::Invalid("the send was stopped".into()))?;
+        let claimed = self
+            .dispatch(Some(message), room, &mut sends, &CancellationToken::new())
+            .await?;
+        while sends.join_next().await.is_some() {}
+        Ok(claimed > 0)
     }
 
     async fn sweep(&self) {
@@ -412,62 +463,98 @@ impl OutboxWorker {
         }
     }
 
-    /// Claims a batch and sends it, a bounded number at a time. Returns how many it claimed.
-    async fn pass(&self, only: Option<Uuid>) -> Result<usize, StoreError> {
+    /// Claims up to as many messages as `room` holds permits (all due ones, or only `only`),
+    /// reserves their numbers' send slots, and starts each message's delivery at its slot.
+    /// Returns how many it claimed.
+    async fn dispatch(
+        &self,
+        only: Option<Uuid>,
+        mut room: OwnedSemaphorePermit,
+        sends: &mut JoinSet<()>,
+        stop: &CancellationToken,
+    ) -> Result<usize, StoreError> {
         let claimed = outbox::claim(
             &self.db,
             &self.name,
-            self.settings.batch,
+            room.num_permits() as i64,
             self.settings.lease.as_secs_f64(),
             only,
         )
         .await?;
         let count = claimed.len();
-        let gate = Arc::new(tokio::sync::Semaphore::new(
-            self.settings.concurrency.max(1),
-        ));
-        let mut sends = tokio::task::JoinSet::new();
+        let mut by_number: Vec<(Uuid, i32, Vec<Claimed>)> = Vec::new();
         for message in claimed {
-            let worker = self.clone();
-            let gate = gate.clone();
-            sends.spawn(async move {
-                let _permit = gate.acquire_owned().await;
-                if let Err(error) = worker.deliver(message).await {
-                    tracing::warn!(%error, "could not record a send; its claim will expire and be swept");
-                }
-            });
+            match by_number
+                .iter_mut()
+                .find(|(n, ..)| *n == message.phone_number)
+            {
+                Some((_, _, messages)) => messages.push(message),
+                None => by_number.push((message.phone_number, message.mps, vec![message])),
+            }
         }
-        while sends.join_next().await.is_some() {}
+        for (phone_number, mps, messages) in by_number {
+            let pace = Pace::new(phone_number, mps);
+            let first = match phones::reserve_slots(
+                &self.db,
+                phone_number,
+                messages.len(),
+                pace.per_second,
+            )
+            .await
+            {
+                Ok(wait) => Instant::now() + wait,
+                Err(error) => {
+                    // Unsent, they go back to the queue when their claims run out.
+                    tracing::warn!(%error, "could not reserve send slots");
+                    continue;
+                }
+            };
+            for (i, message) in messages.into_iter().enumerate() {
+                let slot = first + pace.period.mul_f64(i as f64);
+                let permit = room.split(1);
+                let worker = self.clone();
+                let stop = stop.clone();
+                sends.spawn(async move {
+                    let _permit = permit;
+                    if let Err(error) = worker.deliver(message, pace, slot, &stop).await {
+                        tracing::warn!(%error, "could not record a send; its claim will expire and be swept");
+                    }
+                });
+            }
+        }
         Ok(count)
     }
 
-    fn limiter(&self, phone_number: Uuid, mps: i32) -> Arc<DefaultDirectRateLimiter> {
-        let mut limiters = self
-            .limiters
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        limiters
-            .entry(phone_number)
-            .or_insert_with(|| {
-                // Evenly spaced, no burst, a hair under the cap: network jitter between here and
-                // Meta must not make any one second hold more than `mps`.
-                let per_second = f64::from(mps.max(1)) * 0.98;
-                let period = Duration::from_secs_f64(1.0 / per_second);
-                let quota = Quota::with_period(period)
-                    .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-                    .allow_burst(NonZeroU32::MIN);
-                Arc::new(RateLimiter::direct(quota))
-            })
-            .clone()
+    /// Waits for the send slot; a slot missed by more than [`LATE`] (the process was busy) is
+    /// exchanged for a new one, so that messages held up never leave in a burst that would
+    /// crowd one second over the cap.
+    async fn wait_for_slot(&self, pace: Pace, mut slot: Instant) -> Result<(), StoreError> {
+        loop {
+            tokio::time::sleep_until(slot).await;
+            if slot.elapsed() <= LATE {
+                return Ok(());
+            }
+            slot = Instant::now()
+                + phones::reserve_slots(&self.db, pace.phone_number, 1, pace.per_second).await?;
+        }
     }
 
-    async fn deliver(&self, claimed: Claimed) -> Result<(), StoreError> {
+    async fn deliver(
+        &self,
+        claimed: Claimed,
+        pace: Pace,
+        slot: Instant,
+        stop: &CancellationToken,
+    ) -> Result<(), StoreError> {
         let Some(claimed) = self.upload_media(claimed).await? else {
             return Ok(()); // the upload failed: retried later, or the message failed
         };
-        self.limiter(claimed.phone_number, claimed.mps)
-            .until_ready()
-            .await;
+        self.wait_for_slot(pace, slot).await?;
+        if stop.is_cancelled() {
+            // Not sent: back to the queue for whichever worker runs next.
+            return outbox::release(&self.db, &self.name, claimed.message_id).await;
+        }
+        let _in_flight = self.in_flight.acquire().await;
         if !outbox::mark_sending(&self.db, &self.name, claimed.message_id).await? {
             return Ok(()); // the lease ran out while waiting; the sweeper gives it back
         }

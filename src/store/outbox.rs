@@ -240,3 +240,16 @@ pub async fn workspace_depth(
     .fetch_one(db.pool())
     .await?)
 }
+
+/// Gives a claimed message back to the queue unsent (its worker is stopping).
+pub async fn release(db: &Db, worker: &str, message: Uuid) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'queued', claimed_by = NULL, claim_expires_at = NULL \
+         WHERE message_id = $1 AND claimed_by = $2 AND state = 'claimed'",
+    )
+    .bind(message)
+    .bind(worker)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}

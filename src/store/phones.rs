@@ -221,3 +221,27 @@ pub async fn senders(
     }
     Ok(senders)
 }
+
+/// Reserves `count` consecutive send slots of the number, `1 / per_second` apart, after every
+/// slot reserved before (by any process). Returns how long until the first one (zero when it is
+/// now): the caller sends its i-th message `i / per_second` after that.
+pub async fn reserve_slots(
+    db: &Db,
+    phone_number: Uuid,
+    count: usize,
+    per_second: f64,
+) -> Result<std::time::Duration, StoreError> {
+    let span = count as f64 / per_second;
+    let wait: f64 = sqlx::query_scalar(
+        "UPDATE phone_numbers \
+         SET send_slot_at = GREATEST(send_slot_at, now()) + make_interval(secs => $2) \
+         WHERE id = $1 \
+         RETURNING EXTRACT(EPOCH FROM send_slot_at - now())::float8 - $2",
+    )
+    .bind(phone_number)
+    .bind(span)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("there is no phone number {phone_number}")))?;
+    Ok(std::time::Duration::from_secs_f64(wait.max(0.0)))
+}
