@@ -52,8 +52,11 @@
 //! terminal's screen after each scroll. It exits 0 when everything was measured, whatever the
 //! verdicts (it is a measurement), and non-zero only when something broke.
 
+mod common;
+
+use common::Server;
+
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -64,10 +67,9 @@ use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system}
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use secrecy::SecretString;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use treeex::domain::{Email, Role, Slug};
-use treeex::store::cluster::{ClusterOptions, ManagedCluster};
 use treeex::store::inbox::{self, InboxQuery};
 use treeex::store::{Db, MIGRATOR, members, phones, quote_ident, thread, users, workspaces};
 use treeex::tui::keymap::Keymap;
@@ -124,7 +126,7 @@ const FRAME_BUDGET_MS: f64 = 16.0;
 fn main() -> Result<()> {
     let started = Instant::now();
     let load_before = load_average();
-    let server = Server::start()?;
+    let server = Server::start("treeex-bench-tui")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -163,81 +165,6 @@ fn measure(server: &Server, runtime: &tokio::runtime::Runtime) -> Result<Report>
 
 // ---------------------------------------------------------------------------------------------
 // The server and the seeded database.
-
-/// Where PostgreSQL runs: a managed cluster of our own that outlives the run, or the server
-/// `DATABASE_URL` names.
-enum Server {
-    Managed(ManagedCluster),
-    External {
-        options: Box<PgConnectOptions>,
-        url: String,
-    },
-}
-
-impl Server {
-    fn start() -> Result<Server> {
-        if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-            let options = url
-                .parse()
-                .context("DATABASE_URL is not a PostgreSQL URL")?;
-            return Ok(Server::External {
-                options: Box::new(options),
-                url,
-            });
-        }
-        let dir = std::env::var_os("TREEEX_BENCH_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("treeex-bench-tui"));
-        let cluster = ManagedCluster::start(&ClusterOptions {
-            dir,
-            bin_dir: None,
-            throwaway: true,
-        })
-        .context("starting the managed PostgreSQL")?;
-        Ok(Server::Managed(cluster))
-    }
-
-    fn options(&self, database: &str) -> PgConnectOptions {
-        match self {
-            Server::Managed(cluster) => cluster.connect_options(database),
-            Server::External { options, .. } => (**options).clone().database(database),
-        }
-    }
-
-    /// A URL of one database, for the TUI's configuration.
-    fn url(&self, database: &str) -> String {
-        match self {
-            Server::Managed(cluster) => cluster.url(database),
-            Server::External { url, .. } => replace_database(url, database),
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Server::Managed(cluster) => format!(
-                "managed cluster in {} (kept between runs)",
-                cluster.dir().display()
-            ),
-            Server::External { .. } => "the server DATABASE_URL names".into(),
-        }
-    }
-}
-
-fn replace_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{database}?{query}"),
-        None => format!("{base}/{database}"),
-    }
-}
 
 const DATABASE_PREFIX: &str = "treeex_bench_tui_";
 

@@ -18,10 +18,13 @@ CREATE INDEX campaign_messages_failed_idx ON campaign_messages (campaign_id, err
 -- Messages sent per second per campaign, for the dashboard's rate sparkline: one small row per
 -- second of sending, written with the counters.
 CREATE TABLE campaign_send_seconds (
-    campaign_id  uuid NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    workspace_id uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    campaign_id  uuid NOT NULL,
     second       timestamptz NOT NULL,
     sent         integer NOT NULL,
-    PRIMARY KEY (campaign_id, second)
+    PRIMARY KEY (campaign_id, second),
+    CONSTRAINT campaign_send_seconds_campaign_fkey FOREIGN KEY (workspace_id, campaign_id)
+        REFERENCES campaigns (workspace_id, id) ON DELETE CASCADE
 );
 
 -- The campaign an outbox row was enqueued for: how far ahead of the sends the runner is, and

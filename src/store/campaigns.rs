@@ -156,7 +156,7 @@ pub async fn apply_transitions(
                  updated_at = now() \
              FROM t JOIN messages m ON m.id = t.message_id \
              WHERE cm.message_id = t.message_id \
-             RETURNING cm.campaign_id, t.old, t.new), \
+             RETURNING cm.workspace_id, cm.campaign_id, t.old, t.new), \
          deltas AS ( \
              SELECT campaign_id, \
                     sum((new IN ('sent', 'delivered', 'read', 'played'))::int \
@@ -167,10 +167,11 @@ pub async fn apply_transitions(
                     sum((new = 'failed')::int - (old = 'failed')::int) AS failed \
              FROM recipients GROUP BY campaign_id), \
          seconds AS ( \
-             INSERT INTO campaign_send_seconds (campaign_id, second, sent) \
-             SELECT campaign_id, date_trunc('second', now()), count(*) FROM recipients \
+             INSERT INTO campaign_send_seconds (workspace_id, campaign_id, second, sent) \
+             SELECT workspace_id, campaign_id, date_trunc('second', now()), count(*) \
+             FROM recipients \
              WHERE old IN ('pending', 'failed') AND new IN ('sent', 'delivered', 'read', 'played') \
-             GROUP BY campaign_id \
+             GROUP BY workspace_id, campaign_id \
              ON CONFLICT (campaign_id, second) \
                  DO UPDATE SET sent = campaign_send_seconds.sent + EXCLUDED.sent) \
          UPDATE campaigns c SET \
