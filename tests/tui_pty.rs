@@ -6,6 +6,8 @@
 //! the simulator receives the reply; then the window is closed, the free-form reply is refused
 //! on screen, and a template goes out instead. Two shorter tests pin what the screen must show
 //! of the inbox's own state: an empty inbox once loaded, and the outbox count once a reply left.
+//! The supervisor's: a running campaign's dashboard follows its sends live, and its owner
+//! pauses and resumes it from there until it completes.
 //!
 //! Every step waits for what the screen (or the simulator) must show, with a deadline, and a
 //! failure prints the whole screen and the end of the TUI's log. `TUI_PTY_SHOW=1` (with
@@ -22,8 +24,10 @@ use std::time::{Duration, Instant};
 use common::{TestDb, empty_home};
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use serde_json::Value;
+use treeex::app::campaigns::{self, Definition};
 use treeex::cloud_api::graph::GraphClient;
-use treeex::domain::WorkspaceId;
+use treeex::domain::campaign::Audience;
+use treeex::domain::{Move, Tag, WaId, WorkspaceId};
 use treeex::simulator::{BusinessNumber, RetryPolicy, Simulator, SimulatorConfig};
 use treeex::store::events;
 use uuid::Uuid;
@@ -403,6 +407,11 @@ struct World {
 
 impl World {
     async fn start() -> World {
+        World::start_sending_at(80).await
+    }
+
+    /// A world whose number sends at most `mps` messages a second.
+    async fn start_sending_at(mps: i32) -> World {
         let db = TestDb::new().await;
         let home = empty_home();
         let workspace = common::workspace_with_number(
@@ -414,7 +423,7 @@ impl World {
                 number: NUMBER,
                 waba: WABA,
                 token: "EAAG-test-token",
-                mps: 80,
+                mps,
             },
         )
         .await;
@@ -773,6 +782,182 @@ async fn the_outbox_count_goes_back_to_zero_once_the_reply_left() {
         &world.screen,
         |s| outbox_count(s).as_deref() == Some("0"),
         "the top bar's outbox count back to ⇡0 (the database's outbox is empty)",
+    )
+    .await;
+    world.quit().await;
+}
+
+/// The number after `label` at the start of a dashboard's funnel line (`│ sent  1,234  ███`).
+fn funnel_count(contents: &str, label: &str) -> Option<i64> {
+    contents.lines().find_map(|line| {
+        let rest = line
+            .trim_start_matches(['│', ' '])
+            .strip_prefix(label)?
+            .strip_prefix(' ')?;
+        rest.split_whitespace()
+            .next()?
+            .replace(',', "")
+            .parse()
+            .ok()
+    })
+}
+
+/// The dashboard's header line (`Campaigns ▸ NAME · … · STATUS …`), if it is on screen.
+fn dashboard_header(contents: &str) -> Option<&str> {
+    contents.lines().find(|line| line.contains("Campaigns ▸ "))
+}
+
+/// A campaign of `recipients` opted-in contacts, running from the number of `world`.
+async fn running_campaign(world: &World, recipients: usize) -> Uuid {
+    let promo = Tag::parse("promo").unwrap();
+    for n in 0..recipients {
+        treeex::store::contacts::add(
+            &world.db.db,
+            world.workspace,
+            &treeex::store::contacts::NewContact {
+                wa_id: WaId::parse(&format!("1415600{n:04}")).unwrap(),
+                name: Some(format!("Customer {n}")),
+                tags: vec![promo.clone()],
+                opted_in: Some(true),
+                custom_fields: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let created = campaigns::create(
+        &world.db.db,
+        &Definition {
+            workspace: world.workspace,
+            name: "Spring sale".into(),
+            phone_number_id: NUMBER.into(),
+            template: "hello_world".into(),
+            language: "en_US".into(),
+            audience: Audience::new(&[promo], &[], &[]),
+            parameters: Vec::new(),
+            at: None,
+            created_by: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.audience_size, recipients as i64);
+    let id = created.campaign.id;
+    campaigns::control(&world.db.db, world.workspace, id, None, Move::Start)
+        .await
+        .unwrap();
+    id
+}
+
+/// The supervisor opens a running campaign's dashboard (2, Enter) and watches it advance with
+/// no key pressed: its sends come back through the TUI's own runner, outbox worker and
+/// listener, and every change reaches the screen through LISTEN/NOTIFY. Then p pauses it, R
+/// resumes it, and it completes with every recipient sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_campaign_advances_live_on_its_dashboard() {
+    const RECIPIENTS: i64 = 24;
+    // Two a second: the campaign runs for about twelve seconds, long enough to watch.
+    let world = World::start_sending_at(2).await;
+    let screen = world.screen.clone();
+    let tui = &world.tui;
+    world.inbox_shown().await;
+    running_campaign(&world, RECIPIENTS as usize).await;
+
+    // 1. 2: the campaign tab lists it, running.
+    tui.press("2");
+    wait_for(
+        &screen,
+        |s| {
+            s.lines()
+                .any(|l| l.contains("Spring sale") && l.contains("RUNNING"))
+        },
+        "the campaign list with Spring sale RUNNING",
+    )
+    .await;
+    // 2. Enter: its dashboard, with the number's cap in the send rate's title.
+    tui.press(ENTER);
+    let shown = wait_for(
+        &screen,
+        |s| {
+            dashboard_header(s).is_some_and(|h| h.contains("Spring sale") && h.contains("RUNNING"))
+                && s.contains("(cap 2/s)")
+                && funnel_count(s, "sent").is_some()
+        },
+        "the dashboard of the running campaign",
+    )
+    .await;
+    let first = funnel_count(&shown, "sent").unwrap();
+    assert!(
+        first < RECIPIENTS,
+        "the campaign finished before its dashboard opened\n{}",
+        screen.report()
+    );
+    // 3. It advances with no key pressed.
+    let advanced = wait_for(
+        &screen,
+        |s| funnel_count(s, "sent").is_some_and(|sent| sent > first),
+        "the sent count to grow on its own",
+    )
+    .await;
+    let before_pause = funnel_count(&advanced, "sent").unwrap();
+    assert!(
+        screen.bottom_line().contains("p pause"),
+        "the owner is offered the pause\n{}",
+        screen.report()
+    );
+
+    // 4. p pauses it (through the same control as `treeex campaign pause`).
+    tui.press("p");
+    wait_for(
+        &screen,
+        |s| dashboard_header(s).is_some_and(|h| h.contains("PAUSED")),
+        "the dashboard to show the campaign PAUSED",
+    )
+    .await;
+    let status: String =
+        sqlx::query_scalar("SELECT status::text FROM campaigns WHERE name = 'Spring sale'")
+            .fetch_one(world.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(status, "PAUSED");
+    // 5. R resumes it; it completes with everyone sent, and the screen says so.
+    tui.press("R");
+    wait_for(
+        &screen,
+        |s| dashboard_header(s).is_some_and(|h| h.contains("RUNNING")),
+        "the dashboard to show the campaign RUNNING again",
+    )
+    .await;
+    let done = wait_for_within(
+        Duration::from_secs(40),
+        &screen,
+        |s| {
+            dashboard_header(s).is_some_and(|h| h.contains("COMPLETED"))
+                && funnel_count(s, "sent") == Some(RECIPIENTS)
+        },
+        "the campaign to complete with every recipient sent",
+    )
+    .await;
+    assert!(funnel_count(&done, "sent").unwrap() >= before_pause);
+    assert!(
+        done.contains(&format!("{RECIPIENTS} / {RECIPIENTS}")),
+        "the progress says all are done\n{}",
+        screen.report()
+    );
+
+    // 6. Esc back to the list, 1 to the inbox, q quits.
+    tui.press(ESC);
+    wait_for(
+        &screen,
+        |_| screen.bottom_line().contains("Enter open"),
+        "Esc to go back to the campaign list",
+    )
+    .await;
+    tui.press("1");
+    wait_for(
+        &screen,
+        |s| s.contains("Conversations"),
+        "1 to show the inbox again",
     )
     .await;
     world.quit().await;

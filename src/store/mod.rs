@@ -6,6 +6,7 @@
 //! words, never as SQL errors.
 
 pub mod agent;
+pub mod campaign_views;
 pub mod campaigns;
 pub mod cluster;
 pub mod contacts;

@@ -2,13 +2,17 @@
 //! channel; `update` turns it into a new state and `Effect`s, the IO the loop runs for it.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::Event;
 use uuid::Uuid;
 
 use super::keymap::Command;
+use crate::domain::{Move, Role, WorkspaceId};
 use crate::store::agent::Canned;
+use crate::store::campaign_views::{Dashboard, RecipientFilter};
+use crate::store::campaigns::Campaign;
 use crate::store::inbox::{InboxCounts, InboxCursor, InboxQuery, InboxRow};
 use crate::store::members::Member;
 use crate::store::templates::Template;
@@ -61,6 +65,25 @@ pub enum Action {
     WorkspaceChosen(Box<Membership>),
     /// Another process changed this conversation (None: something in the workspace).
     Changed(Option<Uuid>),
+    /// A campaign of the shown workspace moved (its status, or a batch of its recipients).
+    CampaignChanged(Uuid),
+    /// The campaigns of `workspace`.
+    CampaignsLoaded {
+        workspace: WorkspaceId,
+        rows: Vec<Campaign>,
+    },
+    CampaignsFailed {
+        workspace: WorkspaceId,
+        error: String,
+    },
+    DashboardLoaded {
+        campaign: Uuid,
+        dashboard: Box<Dashboard>,
+    },
+    DashboardFailed {
+        campaign: Uuid,
+        error: String,
+    },
     /// The outbox moved.
     OutboxChanged,
     OutboxDepth(i64),
@@ -103,6 +126,23 @@ pub enum Effect {
     LoadMembers,
     LoadCanned,
     LoadOutboxDepth,
+    /// The campaigns, after waiting `after` (the reload interval).
+    LoadCampaigns {
+        after: Duration,
+    },
+    /// A campaign's dashboard with a page of the recipients of `filter`, after `after`.
+    LoadDashboard {
+        campaign: Uuid,
+        filter: RecipientFilter,
+        after: Duration,
+    },
+    /// Move a campaign (`app::campaigns::control`, which checks the role and the status).
+    ControlCampaign {
+        campaign: Uuid,
+        name: String,
+        actor: Role,
+        movement: Move,
+    },
     /// Mark read in the database and send Meta the read receipt.
     MarkRead(Uuid),
     MarkUnread(Uuid),

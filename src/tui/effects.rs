@@ -10,12 +10,13 @@ use tokio::sync::{Semaphore, mpsc};
 use uuid::Uuid;
 
 use super::action::{Action, Effect, Outgoing, Sendable};
+use crate::app::campaigns::control;
 use crate::app::media::{FileToSend, MediaStore, OutgoingFile, enqueue_file};
 use crate::app::outbox::{self, Content, OutboxError};
 use crate::cloud_api::graph::GraphClient;
 use crate::cloud_api::webhook::MediaKind;
-use crate::domain::{WaId, WorkspaceId};
-use crate::store::{Db, agent, inbox, members, templates, thread};
+use crate::domain::{CampaignStatus, Move, WaId, WorkspaceId};
+use crate::store::{Db, agent, campaign_views, campaigns, inbox, members, templates, thread};
 
 /// Loads that may run at once: enough to overlap a page, the counts and a thread, few enough
 /// that a burst of notifications never queues work on the pool.
@@ -71,6 +72,12 @@ impl Executor {
     async fn run(&self, effect: Effect) -> Option<Action> {
         let workspace = self.workspace?;
         let db = &self.db;
+        // A paced reload waits for its interval before it takes a place among the loads.
+        if let Effect::LoadCampaigns { after } | Effect::LoadDashboard { after, .. } = &effect
+            && !after.is_zero()
+        {
+            tokio::time::sleep(*after).await;
+        }
         let _permit = self.loads.acquire().await.ok()?;
         let failed = |what: &str, error: &dyn std::fmt::Display| {
             tracing::warn!(%error, "{what}");
@@ -149,6 +156,50 @@ impl Executor {
                     Err(error) => failed("could not read the outbox", &error),
                 }
             }
+            Effect::LoadCampaigns { .. } => {
+                match campaigns::list(db, workspace, super::state::CAMPAIGNS).await {
+                    Ok(rows) => Some(Action::CampaignsLoaded { workspace, rows }),
+                    Err(error) => {
+                        tracing::warn!(%error, "could not load the campaigns");
+                        Some(Action::CampaignsFailed {
+                            workspace,
+                            error: format!("could not load the campaigns: {error}"),
+                        })
+                    }
+                }
+            }
+            Effect::LoadDashboard {
+                campaign, filter, ..
+            } => {
+                let page = super::state::RECIPIENT_PAGE;
+                match campaign_views::dashboard(db, workspace, campaign, filter, page).await {
+                    Ok(dashboard) => Some(Action::DashboardLoaded {
+                        campaign,
+                        dashboard: Box::new(dashboard),
+                    }),
+                    Err(error) => {
+                        tracing::warn!(%error, "could not load the campaign");
+                        Some(Action::DashboardFailed {
+                            campaign,
+                            error: format!("could not load the campaign: {error}"),
+                        })
+                    }
+                }
+            }
+            Effect::ControlCampaign {
+                campaign,
+                name,
+                actor,
+                movement,
+            } => Some(Action::Done(
+                match control(db, workspace, campaign, Some(actor), movement).await {
+                    Ok(moved) => Ok(controlled(&name, movement, moved.status)),
+                    Err(error) => {
+                        tracing::info!(%error, "a campaign move was refused or failed");
+                        Err(error.to_string())
+                    }
+                },
+            )),
             Effect::MarkRead(conversation) => {
                 match agent::mark_read(db, workspace, conversation).await {
                     Ok(Some(receipt)) => {
@@ -330,6 +381,14 @@ impl Executor {
             .spawn()
             .map(|_| ())
             .map_err(|e| format!("could not run `{program}` ([tui] open_command): {e}"))
+    }
+}
+
+/// What the status bar says after a campaign moved.
+fn controlled(name: &str, movement: Move, status: CampaignStatus) -> String {
+    match movement {
+        Move::RetryFailed => format!("“{name}”: the failed recipients are queued again"),
+        _ => format!("“{name}” is {status} now"),
     }
 }
 

@@ -1,4 +1,5 @@
-//! A small inbox built by hand, for the state and snapshot tests: rows, a thread, a member.
+//! A small inbox built by hand, for the state and snapshot tests: rows, a thread, a member,
+//! campaigns and a running campaign's dashboard.
 
 use std::sync::Arc;
 
@@ -9,7 +10,9 @@ use uuid::Uuid;
 use super::keymap::Keymap;
 use super::state::{Session, Settings, State};
 use super::theme::Theme;
-use crate::domain::{MessageStatus, Role};
+use crate::domain::{CampaignStatus, MessageStatus, Role};
+use crate::store::campaign_views::{Dashboard, RecipientFilter, RecipientRow, SendSecond};
+use crate::store::campaigns::{Campaign, FailureReason};
 use crate::store::inbox::{InboxCounts, InboxRow};
 use crate::store::thread::{
     CampaignMark, ContactCard, Entry, Header, MediaInfo, Note, ReactionMark, ThreadMessage,
@@ -229,4 +232,169 @@ pub fn entries() -> Vec<Entry> {
         Entry::Message(failed),
         Entry::Message(blue),
     ]
+}
+
+/// A campaign of the fixture workspace, sending from its number.
+pub fn campaign(n: u128, name: &str, status: CampaignStatus) -> Campaign {
+    Campaign {
+        id: id(500 + n),
+        workspace_id: id(2),
+        name: name.into(),
+        status,
+        phone_number_id: "100200300".into(),
+        display_phone_number: "+1 555 000 1111".into(),
+        template_name: "spring_sale".into(),
+        template_language: "en_US".into(),
+        template_category: "MARKETING".into(),
+        parameters: json!(["{name}"]),
+        audience: json!({"any": ["promo"]}),
+        scheduled_at: None,
+        started_at: None,
+        completed_at: None,
+        total_contacts: 0,
+        sent_count: 0,
+        delivered_count: 0,
+        read_count: 0,
+        replied_count: 0,
+        failed_count: 0,
+        skipped_count: 0,
+        mps: 15,
+        created_at: now() - Duration::days(1),
+        updated_at: now(),
+    }
+}
+
+/// Sends per second of the running campaign: 12 a second for the last nine minutes but for a
+/// minute of pause, one second in seven a little faster.
+pub fn sends() -> Vec<SendSecond> {
+    (1..=540)
+        .rev()
+        .filter(|ago| !(300..360).contains(ago))
+        .map(|ago: i64| SendSecond {
+            second: now() - Duration::seconds(ago),
+            sent: if ago % 7 == 0 { 14 } else { 12 },
+        })
+        .collect()
+}
+
+/// Spring sale, running for nine minutes with failures; its counters agree with `sends`.
+pub fn running() -> Campaign {
+    let sent: i32 = sends().iter().map(|s| s.sent).sum();
+    let mut spring = campaign(1, "Spring sale", CampaignStatus::Running);
+    spring.started_at = Some(now() - Duration::minutes(9));
+    spring.total_contacts = 10_000;
+    spring.sent_count = sent;
+    spring.delivered_count = sent * 93 / 100;
+    spring.read_count = sent * 48 / 100;
+    spring.replied_count = sent * 6 / 100;
+    spring.failed_count = 97;
+    spring.skipped_count = 211;
+    spring
+}
+
+/// The workspace's campaigns, newest first: one of each kind of status.
+pub fn campaigns() -> Vec<Campaign> {
+    let mut orders = campaign(2, "Order follow-up", CampaignStatus::Completed);
+    orders.template_name = "order_update".into();
+    orders.template_category = "UTILITY".into();
+    orders.started_at = Some(now() - Duration::days(2));
+    orders.completed_at = Some(now() - Duration::days(2) + Duration::minutes(14));
+    orders.total_contacts = 1_250;
+    orders.sent_count = 1_238;
+    orders.delivered_count = 1_201;
+    orders.read_count = 1_010;
+    orders.replied_count = 230;
+    orders.failed_count = 12;
+    let mut black = campaign(
+        3,
+        "Black Friday teaser with a very long name indeed",
+        CampaignStatus::Paused,
+    );
+    black.started_at = Some(now() - Duration::hours(3));
+    black.total_contacts = 48_000;
+    black.sent_count = 21_317;
+    black.delivered_count = 20_904;
+    black.read_count = 9_870;
+    black.replied_count = 301;
+    black.failed_count = 1_422;
+    black.skipped_count = 88;
+    let welcome = campaign(4, "Welcome series", CampaignStatus::Draft);
+    vec![running(), black, orders, welcome]
+}
+
+fn recipient(n: i64, status: &str, seconds_ago: i64) -> RecipientRow {
+    RecipientRow {
+        contact_id: id(700 + n as u128),
+        name: Some(format!("Customer {n}")),
+        wa_id: Some(format!("1415600{n:04}")),
+        status: status.into(),
+        error_code: None,
+        error_details: None,
+        replied_at: None,
+        updated_at: now() - Duration::seconds(seconds_ago),
+    }
+}
+
+/// A page of Spring sale's recipients, of every kind.
+pub fn recipients() -> Vec<RecipientRow> {
+    (1..=40)
+        .map(|n| {
+            let mut row = match n % 10 {
+                0 => recipient(n, "queued", 600),
+                1 | 5 => recipient(n, "read", 400 - n),
+                2 => {
+                    let mut row = recipient(n, "failed", 420 - n);
+                    row.error_code = Some(131026);
+                    row.error_details = Some("Message undeliverable".into());
+                    row
+                }
+                3 => {
+                    let mut row = recipient(n, "read", 380 - n);
+                    row.replied_at = Some(now() - Duration::seconds(200 - n));
+                    row
+                }
+                4 => {
+                    let mut row = recipient(n, "skipped", 450);
+                    row.error_details = Some("the contact opted out".into());
+                    row
+                }
+                6 => recipient(n, "sent", 30),
+                7 => recipient(n, "pending", 2),
+                _ => recipient(n, "delivered", 100),
+            };
+            if n == 13 {
+                row.name = Some("Zoë Ñúñez-Castellanos de la Vega".into());
+            }
+            row
+        })
+        .collect()
+}
+
+/// Spring sale's dashboard as read now.
+pub fn dashboard() -> Dashboard {
+    Dashboard {
+        campaign: running(),
+        created_by: Some("Alex".into()),
+        as_of: now(),
+        sends: sends(),
+        failures: vec![
+            FailureReason {
+                error_code: Some(131026),
+                error_details: Some("Message undeliverable".into()),
+                count: 61,
+            },
+            FailureReason {
+                error_code: Some(131049),
+                error_details: Some("healthy ecosystem engagement".into()),
+                count: 30,
+            },
+            FailureReason {
+                error_code: Some(131047),
+                error_details: None,
+                count: 6,
+            },
+        ],
+        filter: RecipientFilter::All,
+        recipients: recipients(),
+    }
 }

@@ -19,6 +19,8 @@ use std::str::FromStr;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use crate::domain::Move;
+
 /// A screen of the TUI with its own section of bindings (`[tui.keys.<view>]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum View {
@@ -34,16 +36,25 @@ pub enum View {
     Templates,
     /// The contact panel.
     Contact,
+    /// The list of the workspace's campaigns.
+    Campaigns,
+    /// One campaign's dashboard.
+    Campaign,
+    /// A question before something that cannot be undone (cancelling a campaign).
+    Confirm,
 }
 
 impl View {
-    const ALL: [View; 6] = [
+    const ALL: [View; 9] = [
         View::Picker,
         View::Inbox,
         View::Thread,
         View::Composer,
         View::Templates,
         View::Contact,
+        View::Campaigns,
+        View::Campaign,
+        View::Confirm,
     ];
 
     /// Every view, in the order the configuration documents them.
@@ -60,6 +71,9 @@ impl View {
             View::Composer => "composer",
             View::Templates => "templates",
             View::Contact => "contact",
+            View::Campaigns => "campaigns",
+            View::Campaign => "campaign",
+            View::Confirm => "confirm",
         }
     }
 }
@@ -131,10 +145,21 @@ pub enum Command {
     NextField,
     PrevField,
     Workspace,
+    /// Show the inbox (the first tab).
+    Inbox,
+    /// Show the campaigns (the second tab).
+    Campaigns,
+    Start,
+    Pause,
+    Resume,
+    CancelCampaign,
+    RetryFailed,
+    /// Say yes to the question asked.
+    Confirm,
 }
 
 impl Command {
-    const ALL: [Command; 37] = [
+    const ALL: [Command; 45] = [
         Command::Quit,
         Command::Help,
         Command::CommandLine,
@@ -172,6 +197,14 @@ impl Command {
         Command::NextField,
         Command::PrevField,
         Command::Workspace,
+        Command::Inbox,
+        Command::Campaigns,
+        Command::Start,
+        Command::Pause,
+        Command::Resume,
+        Command::CancelCampaign,
+        Command::RetryFailed,
+        Command::Confirm,
     ];
 
     /// Every command, in declaration order.
@@ -219,6 +252,14 @@ impl Command {
             Command::NextField => "next_field",
             Command::PrevField => "prev_field",
             Command::Workspace => "workspace",
+            Command::Inbox => "inbox",
+            Command::Campaigns => "campaigns",
+            Command::Start => "start",
+            Command::Pause => "pause",
+            Command::Resume => "resume",
+            Command::CancelCampaign => "cancel",
+            Command::RetryFailed => "retry_failed",
+            Command::Confirm => "confirm",
         }
     }
 
@@ -262,6 +303,14 @@ impl Command {
             Command::NextField => "next field",
             Command::PrevField => "previous field",
             Command::Workspace => "switch workspace",
+            Command::Inbox => "show the inbox",
+            Command::Campaigns => "show the campaigns",
+            Command::Start => "start the campaign",
+            Command::Pause => "pause the campaign",
+            Command::Resume => "resume the campaign",
+            Command::CancelCampaign => "cancel the campaign (asks first)",
+            Command::RetryFailed => "send the failed recipients again",
+            Command::Confirm => "yes, do it",
         }
     }
 
@@ -305,7 +354,27 @@ impl Command {
             Command::NextField => "next field",
             Command::PrevField => "prev field",
             Command::Workspace => "workspace",
+            Command::Inbox => "inbox",
+            Command::Campaigns => "campaigns",
+            Command::Start => "start",
+            Command::Pause => "pause",
+            Command::Resume => "resume",
+            Command::CancelCampaign => "cancel",
+            Command::RetryFailed => "retry failed",
+            Command::Confirm => "yes",
         }
+    }
+
+    /// The campaign move a control command asks for.
+    pub fn campaign_move(self) -> Option<Move> {
+        Some(match self {
+            Command::Start => Move::Start,
+            Command::Pause => Move::Pause,
+            Command::Resume => Move::Resume,
+            Command::CancelCampaign => Move::Cancel,
+            Command::RetryFailed => Move::RetryFailed,
+            _ => return None,
+        })
     }
 }
 
@@ -605,6 +674,8 @@ const DEFAULTS: &[(View, &[(Command, &str)])] = &[
             (Command::Help, "?"),
             (Command::Quit, "q"),
             (Command::Workspace, "w"),
+            (Command::Inbox, "1"),
+            (Command::Campaigns, "2"),
         ],
     ),
     (
@@ -634,6 +705,8 @@ const DEFAULTS: &[(View, &[(Command, &str)])] = &[
             (Command::CommandLine, ":"),
             (Command::Help, "?"),
             (Command::Quit, "q"),
+            (Command::Inbox, "1"),
+            (Command::Campaigns, "2"),
         ],
     ),
     (
@@ -669,6 +742,57 @@ const DEFAULTS: &[(View, &[(Command, &str)])] = &[
             (Command::MoveDown, "j down"),
             (Command::MoveUp, "k up"),
         ],
+    ),
+    (
+        View::Campaigns,
+        &[
+            (Command::MoveDown, "j down"),
+            (Command::MoveUp, "k up"),
+            (Command::PageDown, "ctrl-d pagedown"),
+            (Command::PageUp, "ctrl-u pageup"),
+            (Command::Top, "g home"),
+            (Command::Bottom, "G end"),
+            (Command::Open, "enter l right"),
+            (Command::Start, "s"),
+            (Command::Pause, "p"),
+            (Command::Resume, "R"),
+            (Command::CancelCampaign, "C"),
+            (Command::RetryFailed, "F"),
+            (Command::Back, "esc"),
+            (Command::Inbox, "1"),
+            (Command::Campaigns, "2"),
+            (Command::CommandLine, ":"),
+            (Command::Help, "?"),
+            (Command::Quit, "q"),
+            (Command::Workspace, "w"),
+        ],
+    ),
+    (
+        View::Campaign,
+        &[
+            (Command::Start, "s"),
+            (Command::Pause, "p"),
+            (Command::Resume, "R"),
+            (Command::CancelCampaign, "C"),
+            (Command::RetryFailed, "F"),
+            (Command::Filter, "f"),
+            (Command::MoveDown, "j down"),
+            (Command::MoveUp, "k up"),
+            (Command::PageDown, "ctrl-d pagedown"),
+            (Command::PageUp, "ctrl-u pageup"),
+            (Command::Top, "g home"),
+            (Command::Bottom, "G end"),
+            (Command::Back, "esc h left"),
+            (Command::Inbox, "1"),
+            (Command::Campaigns, "2"),
+            (Command::CommandLine, ":"),
+            (Command::Help, "?"),
+            (Command::Quit, "q"),
+        ],
+    ),
+    (
+        View::Confirm,
+        &[(Command::Confirm, "y enter"), (Command::Back, "n esc q")],
     ),
 ];
 
@@ -868,6 +992,11 @@ impl Keymap {
     /// page, top/bottom and field pairs given next to each other share one hint; commands with
     /// no key are left out.
     pub fn hints(&self, view: View, commands: &[Command]) -> String {
+        self.hint_list(view, commands).join("  ")
+    }
+
+    /// The hints of [`hints`](Self::hints), one by one, for a line that keeps only whole ones.
+    pub fn hint_list(&self, view: View, commands: &[Command]) -> Vec<String> {
         let first_key = |command: Command| self.keys(view, command).first().map(|k| k.to_string());
         let mut hints: Vec<String> = Vec::new();
         let mut i = 0;
@@ -888,7 +1017,7 @@ impl Keymap {
             }
             i += 1;
         }
-        hints.join("  ")
+        hints
     }
 }
 

@@ -87,8 +87,13 @@ pub fn interpret(channel: &str, payload: &str, shown: Option<WorkspaceId>) -> Op
         return Some(Action::OutboxChanged);
     }
     let change: Change = serde_json::from_str(payload).ok()?;
-    (Some(WorkspaceId(change.workspace_id)) == shown)
-        .then_some(Action::Changed(change.conversation_id))
+    if Some(WorkspaceId(change.workspace_id)) != shown {
+        return None;
+    }
+    Some(match (change.campaign_id, change.conversation_id) {
+        (Some(campaign), None) => Action::CampaignChanged(campaign),
+        (_, conversation) => Action::Changed(conversation),
+    })
 }
 
 #[cfg(test)]
@@ -111,5 +116,19 @@ mod tests {
             interpret(OUTBOX_CHANNEL, "", None),
             Some(Action::OutboxChanged)
         ));
+    }
+
+    #[test]
+    fn a_campaign_that_moved_is_named() {
+        let shown = Uuid::now_v7();
+        let campaign = Uuid::now_v7();
+        let payload = format!(
+            r#"{{"workspace_id":"{shown}","conversation_id":null,"campaign_id":"{campaign}"}}"#
+        );
+        assert!(matches!(
+            interpret(CHANNEL, &payload, Some(WorkspaceId(shown))),
+            Some(Action::CampaignChanged(c)) if c == campaign
+        ));
+        assert!(interpret(CHANNEL, &payload, Some(WorkspaceId(Uuid::now_v7()))).is_none());
     }
 }

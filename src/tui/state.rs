@@ -12,8 +12,10 @@ use uuid::Uuid;
 
 use super::keymap::{Command, Keymap, View};
 use super::theme::Theme;
-use crate::domain::{Permission, Role, WorkspaceId};
+use crate::domain::{Move, Permission, Role, WorkspaceId};
 use crate::store::agent::Canned;
+use crate::store::campaign_views::{Dashboard, RecipientFilter};
+use crate::store::campaigns::Campaign;
 use crate::store::inbox::{InboxCounts, InboxQuery, InboxRow};
 use crate::store::members::Member;
 use crate::store::templates::Template;
@@ -26,6 +28,12 @@ pub const PAGE: i64 = 100;
 pub const THREAD_PAGE: i64 = 60;
 /// The header's counts are asked for at most this often while changes stream in.
 pub const COUNTS_EVERY: chrono::Duration = chrono::Duration::seconds(2);
+/// Campaigns listed (newest first).
+pub const CAMPAIGNS: i64 = 200;
+/// Recipients a dashboard shows: one page, never the whole campaign.
+pub const RECIPIENT_PAGE: i64 = 100;
+/// The campaign list and a dashboard reload at most this often while changes stream in.
+pub const CAMPAIGNS_EVERY: chrono::Duration = chrono::Duration::seconds(1);
 
 /// Settings the TUI reads from the configuration once.
 #[derive(Debug, Clone)]
@@ -62,6 +70,134 @@ impl Session {
     pub fn may(&self, permission: Permission) -> bool {
         self.role().may(permission)
     }
+}
+
+/// The screens of the top bar's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Screen {
+    #[default]
+    Inbox,
+    Campaigns,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 2] = [Screen::Inbox, Screen::Campaigns];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Inbox => "Inbox",
+            Screen::Campaigns => "Campaigns",
+        }
+    }
+}
+
+/// The reloads of a view that follows changes: at most one in flight, starting at most once
+/// per interval; changes that arrive meanwhile ask for one more once the answer is in. A load
+/// that has to wait for its interval waits in its task, and counts as in flight.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reload {
+    pub in_flight: bool,
+    /// A change (or, `Some(true)`, the user) asked while a load was in flight.
+    pub again: Option<bool>,
+    /// When the last load started (or will, once its wait is over).
+    pub started: Option<DateTime<Utc>>,
+}
+
+impl Reload {
+    /// Something to show changed; `urgent` when the user asked (no waiting for the interval).
+    /// Returns how long the load to start should wait, or None when one is on its way.
+    pub fn request(
+        &mut self,
+        now: DateTime<Utc>,
+        every: chrono::Duration,
+        urgent: bool,
+    ) -> Option<Duration> {
+        if self.in_flight {
+            self.again = Some(self.again.unwrap_or(false) || urgent);
+            return None;
+        }
+        let wait = match self.started {
+            Some(started) if !urgent => {
+                (started + every - now).clamp(chrono::Duration::zero(), every)
+            }
+            _ => chrono::Duration::zero(),
+        };
+        self.in_flight = true;
+        self.again = None;
+        self.started = Some(now + wait);
+        Some(wait.to_std().unwrap_or_default())
+    }
+
+    /// The answer came: the wait of the next load, when changes asked for one meanwhile.
+    pub fn answered(&mut self, now: DateTime<Utc>, every: chrono::Duration) -> Option<Duration> {
+        self.in_flight = false;
+        let urgent = self.again.take()?;
+        self.request(now, every, urgent)
+    }
+
+    /// The load failed, or its view is no longer shown: nothing more until the next change.
+    pub fn stop(&mut self) {
+        self.in_flight = false;
+        self.again = None;
+    }
+}
+
+/// The workspace's campaigns, and the dashboard of the one opened.
+#[derive(Debug, Clone, Default)]
+pub struct Campaigns {
+    pub rows: Vec<Campaign>,
+    pub selected: usize,
+    pub offset: usize,
+    /// The first answer is in.
+    pub loaded: bool,
+    pub reload: Reload,
+    pub dashboard: Option<CampaignDashboard>,
+}
+
+impl Campaigns {
+    pub fn selected_row(&self) -> Option<&Campaign> {
+        self.rows.get(self.selected)
+    }
+}
+
+/// One campaign's dashboard.
+#[derive(Debug, Clone)]
+pub struct CampaignDashboard {
+    pub campaign: Uuid,
+    /// The recipients asked for; the loaded page may still be of the previous filter.
+    pub filter: RecipientFilter,
+    pub data: Option<Dashboard>,
+    /// The first recipient shown.
+    pub offset: usize,
+    pub reload: Reload,
+}
+
+impl CampaignDashboard {
+    pub fn new(campaign: Uuid) -> Self {
+        Self {
+            campaign,
+            filter: RecipientFilter::All,
+            data: None,
+            offset: 0,
+            reload: Reload::default(),
+        }
+    }
+
+    /// The loaded recipients, if they are of the filter asked for.
+    pub fn recipients(&self) -> Option<&[crate::store::campaign_views::RecipientRow]> {
+        self.data
+            .as_ref()
+            .filter(|d| d.filter == self.filter)
+            .map(|d| d.recipients.as_slice())
+    }
+}
+
+/// A move to confirm before it is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    pub campaign: Uuid,
+    pub name: String,
+    pub movement: Move,
 }
 
 /// Which pane has the keyboard.
@@ -264,6 +400,8 @@ pub enum Overlay {
         selected: usize,
     },
     Contact,
+    /// A yes-or-no question before a move that cannot be undone.
+    Confirm(Confirm),
 }
 
 /// The workspaces the user may open.
@@ -308,11 +446,14 @@ pub struct State {
     pub user: User,
     pub session: Option<Session>,
     pub picker: Picker,
+    /// The tab shown.
+    pub screen: Screen,
     pub focus: Focus,
     pub overlay: Option<Overlay>,
     pub inbox: Inbox,
     pub thread: Option<Thread>,
     pub composer: Composer,
+    pub campaigns: Campaigns,
     pub health: Health,
     pub notice: Option<Notice>,
     pub keymap: Arc<Keymap>,
@@ -342,11 +483,13 @@ impl State {
                 selected: 0,
                 previous: None,
             },
+            screen: Screen::Inbox,
             focus: Focus::List,
             overlay: None,
             inbox: Inbox::default(),
             thread: None,
             composer: Composer::default(),
+            campaigns: Campaigns::default(),
             health: Health {
                 database: true,
                 ..Health::default()
@@ -362,13 +505,32 @@ impl State {
 
     /// The keymap section that reads the next key.
     pub fn view(&self) -> View {
-        match (&self.overlay, &self.session, self.focus) {
-            (Some(Overlay::Templates(_)), _, _) => View::Templates,
-            (Some(Overlay::Contact), _, _) => View::Contact,
-            (_, None, _) => View::Picker,
-            (_, Some(_), Focus::List) => View::Inbox,
-            (_, Some(_), Focus::Thread) => View::Thread,
-            (_, Some(_), Focus::Composer) => View::Composer,
+        match (&self.overlay, &self.session, self.screen, self.focus) {
+            (Some(Overlay::Templates(_)), _, _, _) => View::Templates,
+            (Some(Overlay::Contact), _, _, _) => View::Contact,
+            (Some(Overlay::Confirm(_)), _, _, _) => View::Confirm,
+            (_, None, _, _) => View::Picker,
+            (_, Some(_), Screen::Campaigns, _) if self.campaigns.dashboard.is_some() => {
+                View::Campaign
+            }
+            (_, Some(_), Screen::Campaigns, _) => View::Campaigns,
+            (_, Some(_), Screen::Inbox, Focus::List) => View::Inbox,
+            (_, Some(_), Screen::Inbox, Focus::Thread) => View::Thread,
+            (_, Some(_), Screen::Inbox, Focus::Composer) => View::Composer,
+        }
+    }
+
+    /// The campaign the campaign commands act on: the dashboard's, or the selected row's.
+    pub fn target_campaign(&self) -> Option<&Campaign> {
+        let campaigns = &self.campaigns;
+        match &campaigns.dashboard {
+            Some(dashboard) => dashboard
+                .data
+                .as_ref()
+                .map(|d| &d.campaign)
+                .filter(|c| c.id == dashboard.campaign)
+                .or_else(|| campaigns.rows.iter().find(|c| c.id == dashboard.campaign)),
+            None => campaigns.selected_row(),
         }
     }
 
@@ -380,6 +542,9 @@ impl State {
         match command {
             Command::Assign => session.may(Permission::AssignOthers),
             Command::ToggleOptIn => session.may(Permission::EditConsent),
+            command if command.campaign_move().is_some() => {
+                session.may(Permission::ControlCampaigns)
+            }
             _ => true,
         }
     }

@@ -10,20 +10,25 @@ use super::action::{Action, Effect, Outgoing, Sendable};
 use super::command_line;
 use super::keymap::{Command, View};
 use super::state::{
-    COUNTS_EVERY, ComposeMode, Focus, LineInput, Overlay, PAGE, Prompt, Quote, State, THREAD_PAGE,
-    TemplateForm, Thread,
+    COUNTS_EVERY, ComposeMode, Focus, LineInput, Overlay, PAGE, Prompt, Quote, Screen, State,
+    THREAD_PAGE, TemplateForm, Thread,
 };
 use super::view::layout;
 use crate::domain::{CustomerWindow, Permission, template};
 use crate::store::inbox::{InboxFilter, InboxRow};
 use crate::store::thread::Entry;
 
+mod campaigns;
 mod commands;
 mod input;
 mod loading;
 #[cfg(test)]
 mod tests;
 
+use campaigns::{
+    campaign_changed, campaigns_failed, campaigns_loaded, dashboard_failed, dashboard_loaded,
+    keep_campaign_visible, on_confirm_key, refusal, show,
+};
 use commands::*;
 use input::*;
 use loading::*;
@@ -37,10 +42,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.size = (width, height);
             state.dirty = true;
             keep_selection_visible(state);
+            keep_campaign_visible(state);
             Vec::new()
         }
         Action::Input(Event::Paste(text)) => {
-            if state.focus == Focus::Composer && state.overlay.is_none() {
+            if state.screen == Screen::Inbox
+                && state.focus == Focus::Composer
+                && state.overlay.is_none()
+            {
                 state.composer.textarea.insert_str(text);
                 state.dirty = true;
             }
@@ -202,10 +211,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.overlay = None;
             state.focus = Focus::List;
             state.inbox = Default::default();
+            state.campaigns = Default::default();
             state.dirty = true;
             let mut effects = new_query(state);
             effects.push(Effect::LoadOutboxDepth);
             effects.push(Effect::Title(title(state, 0)));
+            effects.extend(campaigns::refresh(state, true));
             effects
         }
         Action::Changed(conversation) => {
@@ -215,7 +226,31 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             {
                 effects.extend(reload_thread(state));
             }
+            // Campaign counters move with their messages' statuses and replies.
+            effects.extend(campaigns::refresh(state, false));
             effects
+        }
+        Action::CampaignChanged(campaign) => {
+            // A batch of a campaign's messages changes their conversations too.
+            let mut effects = reload_inbox(state);
+            if state.thread.is_some() {
+                effects.extend(reload_thread(state));
+            }
+            effects.extend(campaign_changed(state, campaign));
+            effects
+        }
+        Action::CampaignsLoaded { workspace, rows } => campaigns_loaded(state, workspace, rows),
+        Action::CampaignsFailed { workspace, error } => {
+            campaigns_failed(state, workspace, error);
+            Vec::new()
+        }
+        Action::DashboardLoaded {
+            campaign,
+            dashboard,
+        } => dashboard_loaded(state, campaign, *dashboard),
+        Action::DashboardFailed { campaign, error } => {
+            dashboard_failed(state, campaign, error);
+            Vec::new()
         }
         Action::OutboxChanged => vec![Effect::LoadOutboxDepth],
         Action::OutboxDepth(depth) => {

@@ -72,7 +72,7 @@ fn every_command_has_a_unique_name_that_round_trips() {
         assert!(!command.describe().is_empty());
         assert!(!command.label().is_empty());
     }
-    assert_eq!(names.len(), 37);
+    assert_eq!(names.len(), 45);
     assert_eq!("close_next".parse::<Command>(), Ok(Command::CloseNext));
     assert_eq!("command-line".parse::<Command>(), Ok(Command::CommandLine));
     assert_eq!(
@@ -511,7 +511,7 @@ fn an_unknown_view_names_its_key() {
     assert_eq!(error.key(), "tui.keys.inbx");
     assert_eq!(
         error.to_string(),
-        "`tui.keys.inbx`: unknown view; views are picker, inbox, thread, composer, templates, contact"
+        "`tui.keys.inbx`: unknown view; views are picker, inbox, thread, composer, templates, contact, campaigns, campaign, confirm"
     );
 }
 
@@ -526,7 +526,7 @@ fn an_unknown_action_names_its_key() {
         ),
         "{message}"
     );
-    assert!(message.ends_with("workspace"), "{message}");
+    assert!(message.ends_with("retry_failed, confirm"), "{message}");
 }
 
 #[test]
@@ -660,10 +660,58 @@ fn help_lists_the_bindings_in_table_order() {
         ]
     );
     let inbox = keymap.bindings(View::Inbox);
-    assert_eq!(inbox.len(), 24);
+    assert_eq!(inbox.len(), 26);
     assert_eq!(
         inbox[0],
         (Command::MoveDown, vec![chord("j"), chord("down")])
     );
     assert_eq!(inbox[23].0, Command::Workspace);
+    assert_eq!(inbox[25].0, Command::Campaigns);
+}
+
+#[test]
+fn the_campaign_views_have_their_controls_and_the_tabs_have_keys() {
+    let keymap = Keymap::defaults();
+    let ask = |view, key: KeyCode| keymap.command(view, &press(key, KeyModifiers::NONE));
+    for view in [View::Inbox, View::Thread, View::Campaigns, View::Campaign] {
+        assert_eq!(
+            ask(view, KeyCode::Char('1')),
+            Some(Command::Inbox),
+            "{view}"
+        );
+        assert_eq!(
+            ask(view, KeyCode::Char('2')),
+            Some(Command::Campaigns),
+            "{view}"
+        );
+    }
+    assert_eq!(
+        ask(View::Composer, KeyCode::Char('2')),
+        None,
+        "digits are text there"
+    );
+    for view in [View::Campaigns, View::Campaign] {
+        assert_eq!(ask(view, KeyCode::Char('p')), Some(Command::Pause));
+        assert_eq!(ask(view, KeyCode::Char('R')), Some(Command::Resume));
+        assert_eq!(ask(view, KeyCode::Char('s')), Some(Command::Start));
+        assert_eq!(ask(view, KeyCode::Char('C')), Some(Command::CancelCampaign));
+        assert_eq!(ask(view, KeyCode::Char('F')), Some(Command::RetryFailed));
+    }
+    assert_eq!(
+        ask(View::Campaign, KeyCode::Char('f')),
+        Some(Command::Filter)
+    );
+    assert_eq!(ask(View::Campaign, KeyCode::Esc), Some(Command::Back));
+    assert_eq!(ask(View::Campaigns, KeyCode::Enter), Some(Command::Open));
+    assert_eq!(
+        ask(View::Confirm, KeyCode::Char('y')),
+        Some(Command::Confirm)
+    );
+    assert_eq!(ask(View::Confirm, KeyCode::Char('n')), Some(Command::Back));
+    assert_eq!(ask(View::Confirm, KeyCode::Esc), Some(Command::Back));
+    assert_eq!(
+        Command::CancelCampaign.campaign_move(),
+        Some(crate::domain::Move::Cancel)
+    );
+    assert_eq!(Command::Filter.campaign_move(), None);
 }

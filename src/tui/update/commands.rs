@@ -20,6 +20,21 @@ pub(super) fn run(state: &mut State, command: Command, args: Vec<String>) -> Vec
             Vec::new()
         }
         Command::CommandLine => prompt(state, Prompt::CommandLine, String::new()),
+        Command::Workspace => switch_workspace(state, args),
+        Command::Inbox => show(state, Screen::Inbox),
+        Command::Campaigns => show(state, Screen::Campaigns),
+        _ if matches!(view, View::Campaigns | View::Campaign) => {
+            campaigns::run(state, view, command, args)
+        }
+        Command::Start
+        | Command::Pause
+        | Command::Resume
+        | Command::CancelCampaign
+        | Command::RetryFailed => {
+            state.fail("open a campaign first, on the Campaigns tab");
+            Vec::new()
+        }
+        Command::Confirm => Vec::new(),
         Command::MoveDown
         | Command::MoveUp
         | Command::PageDown
@@ -289,7 +304,6 @@ pub(super) fn run(state: &mut State, command: Command, args: Vec<String>) -> Vec
             Vec::new()
         }
         Command::NextField | Command::PrevField => Vec::new(),
-        Command::Workspace => switch_workspace(state, args),
     }
 }
 

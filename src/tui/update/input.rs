@@ -40,13 +40,14 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
         }
         Some(Overlay::Templates(form)) => on_template_key(state, form, key),
+        Some(Overlay::Confirm(confirm)) => on_confirm_key(state, confirm, key),
         other => {
             state.overlay = other;
             let view = state.view();
             match state.keymap.command(view, &key) {
                 Some(command) if state.offers(command) => run(state, command, Vec::new()),
-                Some(_) => {
-                    state.fail("your role may not do that in this workspace");
+                Some(command) => {
+                    state.fail(refusal(state, command));
                     Vec::new()
                 }
                 None if view == View::Composer => {
@@ -138,7 +139,7 @@ pub(super) fn submit_prompt(state: &mut State, prompt: Prompt, text: String) -> 
             }
             match command_line::parse(&text) {
                 Ok(invocation) if !state.offers(invocation.command) => {
-                    state.fail("your role may not do that in this workspace");
+                    state.fail(refusal(state, invocation.command));
                     Vec::new()
                 }
                 Ok(invocation) => run(state, invocation.command, invocation.args),
@@ -275,7 +276,7 @@ pub(super) fn send_template(state: &mut State, form: TemplateForm) -> Vec<Effect
 }
 
 pub(super) fn on_mouse(state: &mut State, mouse: MouseEvent) -> Vec<Effect> {
-    if state.overlay.is_some() || state.session.is_none() {
+    if state.overlay.is_some() || state.session.is_none() || state.screen != Screen::Inbox {
         return Vec::new();
     }
     let areas = layout::areas(state);

@@ -6,10 +6,11 @@ use ratatui::crossterm::event::{
 };
 
 use super::*;
-use crate::domain::Role;
+use crate::domain::{CampaignStatus, Move, Role};
+use crate::store::campaign_views::RecipientFilter;
 use crate::store::inbox::InboxFilter;
 use crate::tui::fixtures::{self, id};
-use crate::tui::state::{ComposeMode, Focus, Overlay};
+use crate::tui::state::{ComposeMode, Focus, Overlay, Screen};
 
 fn key(code: KeyCode) -> Action {
     Action::Input(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
@@ -826,4 +827,358 @@ fn a_reload_of_the_newest_page_keeps_the_older_entries_loaded() {
     assert_eq!(thread.entries.len(), 7);
     assert_eq!(thread.entries[..6], loaded[..]);
     assert_eq!(thread.entries[6], new);
+}
+
+// The campaign tab.
+
+fn dashboards(effects: &[Effect]) -> Vec<(RecipientFilter, std::time::Duration)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::LoadDashboard { filter, after, .. } => Some((*filter, *after)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The campaign list of `role`, loaded.
+fn on_campaigns(role: Role) -> State {
+    let mut state = loaded(role);
+    let effects = update(&mut state, char('2'));
+    assert_eq!(state.screen, Screen::Campaigns);
+    assert_eq!(
+        effects,
+        vec![Effect::LoadCampaigns {
+            after: std::time::Duration::ZERO
+        }]
+    );
+    let workspace = state.session.as_ref().unwrap().workspace();
+    let effects = update(
+        &mut state,
+        Action::CampaignsLoaded {
+            workspace,
+            rows: fixtures::campaigns(),
+        },
+    );
+    assert!(effects.is_empty(), "{effects:?}");
+    state
+}
+
+/// Spring sale's dashboard, opened by `role` and loaded.
+fn on_dashboard(role: Role) -> State {
+    let mut state = on_campaigns(role);
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::LoadDashboard {
+            campaign: fixtures::running().id,
+            filter: RecipientFilter::All,
+            after: std::time::Duration::ZERO,
+        }]
+    );
+    let effects = update(
+        &mut state,
+        Action::DashboardLoaded {
+            campaign: fixtures::running().id,
+            dashboard: Box::new(fixtures::dashboard()),
+        },
+    );
+    assert!(effects.is_empty(), "{effects:?}");
+    state
+}
+
+#[test]
+fn the_tab_keys_switch_screens_and_load_what_they_show() {
+    let mut state = on_campaigns(Role::Member);
+    assert_eq!(state.view(), View::Campaigns);
+    assert_eq!(state.campaigns.rows.len(), 4);
+    let effects = update(&mut state, char('1'));
+    assert_eq!(state.screen, Screen::Inbox);
+    assert_eq!(state.view(), View::Inbox);
+    assert!(effects.is_empty(), "the inbox is kept live: {effects:?}");
+    // Esc on the list goes back to the inbox too.
+    update(&mut state, char('2'));
+    update(&mut state, key(KeyCode::Esc));
+    assert_eq!(state.screen, Screen::Inbox);
+}
+
+#[test]
+fn enter_opens_the_dashboard_and_esc_goes_back_to_a_fresh_list() {
+    let mut state = on_dashboard(Role::Owner);
+    assert_eq!(state.view(), View::Campaign);
+    let effects = update(&mut state, key(KeyCode::Esc));
+    assert_eq!(state.view(), View::Campaigns);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::LoadCampaigns { .. })),
+        "{effects:?}"
+    );
+    // The tab's key on its own tab also goes back to the list.
+    update(&mut state, key(KeyCode::Enter));
+    update(&mut state, char('2'));
+    assert_eq!(state.view(), View::Campaigns);
+}
+
+#[test]
+fn f_cycles_the_recipient_filter_with_one_load_in_flight() {
+    let mut state = on_dashboard(Role::Member);
+    state.campaigns.dashboard.as_mut().unwrap().offset = 7;
+    let effects = update(&mut state, char('f'));
+    let dashboard = state.campaigns.dashboard.as_ref().unwrap();
+    assert_eq!(dashboard.filter, RecipientFilter::Failed);
+    assert_eq!(dashboard.offset, 0);
+    assert!(
+        dashboard.recipients().is_none(),
+        "the old page is not shown"
+    );
+    assert_eq!(
+        dashboards(&effects),
+        [(RecipientFilter::Failed, std::time::Duration::ZERO)]
+    );
+    // Again while that load is out: no second load, one more once it is in, at once.
+    let effects = update(&mut state, char('f'));
+    assert!(dashboards(&effects).is_empty(), "{effects:?}");
+    assert_eq!(
+        state.campaigns.dashboard.as_ref().unwrap().filter,
+        RecipientFilter::Replied
+    );
+    let mut failed = fixtures::dashboard();
+    failed.filter = RecipientFilter::Failed;
+    let effects = update(
+        &mut state,
+        Action::DashboardLoaded {
+            campaign: fixtures::running().id,
+            dashboard: Box::new(failed),
+        },
+    );
+    assert_eq!(
+        dashboards(&effects),
+        [(RecipientFilter::Replied, std::time::Duration::ZERO)]
+    );
+    // The cycle goes through every filter and back to all.
+    let mut seen = vec![RecipientFilter::All, RecipientFilter::Failed];
+    loop {
+        let filter = state.campaigns.dashboard.as_ref().unwrap().filter;
+        if filter == RecipientFilter::All {
+            break;
+        }
+        seen.push(filter);
+        state.campaigns.dashboard.as_mut().unwrap().reload = Default::default();
+        update(&mut state, char('f'));
+    }
+    assert_eq!(seen, RecipientFilter::ALL);
+    // The command line names one.
+    state.campaigns.dashboard.as_mut().unwrap().reload = Default::default();
+    let effects = update(
+        &mut state,
+        Action::Run(Command::Filter, vec!["skipped".into()]),
+    );
+    assert_eq!(
+        dashboards(&effects),
+        [(RecipientFilter::Skipped, std::time::Duration::ZERO)]
+    );
+    update(
+        &mut state,
+        Action::Run(Command::Filter, vec!["nobody".into()]),
+    );
+    assert!(
+        state
+            .notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("unknown filter")
+    );
+}
+
+#[test]
+fn the_controls_are_an_owners_and_an_admins_only() {
+    let mut state = on_dashboard(Role::Member);
+    for c in ['p', 'R', 's', 'F', 'C'] {
+        let effects = update(&mut state, char(c));
+        assert!(effects.is_empty(), "{c}: {effects:?}");
+        assert!(state.overlay.is_none(), "{c}");
+        let notice = state.notice.clone().unwrap();
+        assert!(notice.error, "{c}");
+        assert!(
+            notice.text.starts_with("only an OWNER or ADMIN may ")
+                && notice.text.ends_with("; a MEMBER may not"),
+            "{c}: {}",
+            notice.text
+        );
+    }
+    assert_eq!(
+        state.notice.unwrap().text,
+        "only an OWNER or ADMIN may cancel a campaign; a MEMBER may not"
+    );
+    // The command line is refused the same way.
+    let mut state = on_dashboard(Role::Member);
+    update(&mut state, char(':'));
+    for c in "pause".chars() {
+        update(&mut state, char(c));
+    }
+    let effects = update(&mut state, key(KeyCode::Enter));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(state.notice.unwrap().text.contains("may pause a campaign"));
+
+    for role in [Role::Owner, Role::Admin] {
+        let mut state = on_dashboard(role);
+        let campaign = fixtures::running().id;
+        for (c, movement) in [
+            ('p', Move::Pause),
+            ('R', Move::Resume),
+            ('s', Move::Start),
+            ('F', Move::RetryFailed),
+        ] {
+            let effects = update(&mut state, char(c));
+            assert_eq!(
+                effects,
+                vec![Effect::ControlCampaign {
+                    campaign,
+                    name: "Spring sale".into(),
+                    actor: role,
+                    movement,
+                }],
+                "{c}"
+            );
+        }
+    }
+}
+
+#[test]
+fn cancel_asks_first_and_only_yes_cancels() {
+    let mut state = on_dashboard(Role::Owner);
+    let effects = update(&mut state, char('C'));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(matches!(
+        &state.overlay,
+        Some(Overlay::Confirm(confirm)) if confirm.movement == Move::Cancel
+    ));
+    assert_eq!(state.view(), View::Confirm);
+    let effects = update(&mut state, char('n'));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(state.overlay.is_none());
+    assert_eq!(state.view(), View::Campaign);
+    // Any other key leaves it too.
+    update(&mut state, char('C'));
+    let effects = update(&mut state, char('x'));
+    assert!(effects.is_empty() && state.overlay.is_none());
+    update(&mut state, char('C'));
+    let effects = update(&mut state, char('y'));
+    assert_eq!(
+        effects,
+        vec![Effect::ControlCampaign {
+            campaign: fixtures::running().id,
+            name: "Spring sale".into(),
+            actor: Role::Owner,
+            movement: Move::Cancel,
+        }]
+    );
+    assert!(state.overlay.is_none());
+}
+
+#[test]
+fn a_finished_campaign_is_not_asked_about_cancelling() {
+    let mut state = on_campaigns(Role::Admin);
+    update(&mut state, char('j'));
+    update(&mut state, char('j'));
+    assert_eq!(
+        state.campaigns.selected_row().unwrap().status,
+        CampaignStatus::Completed
+    );
+    let effects = update(&mut state, char('C'));
+    assert!(effects.is_empty() && state.overlay.is_none(), "{effects:?}");
+    assert_eq!(
+        state.notice.unwrap().text,
+        "cannot cancel a COMPLETED campaign: only a DRAFT, SCHEDULED, RUNNING or PAUSED campaign can become CANCELLED"
+    );
+}
+
+#[test]
+fn changes_reload_the_dashboard_at_most_once_a_second_and_one_at_a_time() {
+    let mut state = on_dashboard(Role::Owner);
+    let campaign = fixtures::running().id;
+    let second = std::time::Duration::from_secs(1);
+    // A change right after a load waits for the interval; more changes meanwhile wait for it.
+    let effects = update(&mut state, Action::Changed(Some(id(101))));
+    assert_eq!(dashboards(&effects), [(RecipientFilter::All, second)]);
+    let effects = update(&mut state, Action::Changed(None));
+    assert!(dashboards(&effects).is_empty(), "{effects:?}");
+    let effects = update(&mut state, Action::CampaignChanged(campaign));
+    assert!(dashboards(&effects).is_empty(), "{effects:?}");
+    // Another campaign's moves are not this dashboard's.
+    state.campaigns.dashboard.as_mut().unwrap().reload.again = None;
+    let effects = update(&mut state, Action::CampaignChanged(id(999)));
+    assert!(dashboards(&effects).is_empty(), "{effects:?}");
+    assert_eq!(
+        state.campaigns.dashboard.as_ref().unwrap().reload.again,
+        None
+    );
+    // The answer, with nothing new but the time of the read: nothing to draw.
+    state.dirty = false;
+    let mut same = fixtures::dashboard();
+    same.as_of += Duration::seconds(1);
+    let effects = update(
+        &mut state,
+        Action::DashboardLoaded {
+            campaign,
+            dashboard: Box::new(same),
+        },
+    );
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(!state.dirty, "nothing changed, nothing drawn");
+    // A change, then an answer with a counter moved: drawn, and the list row follows.
+    update(&mut state, Action::Changed(None));
+    let mut moved = fixtures::dashboard();
+    moved.campaign.sent_count += 1;
+    update(
+        &mut state,
+        Action::DashboardLoaded {
+            campaign,
+            dashboard: Box::new(moved),
+        },
+    );
+    assert!(state.dirty);
+    assert_eq!(
+        state.campaigns.rows[0].sent_count,
+        fixtures::running().sent_count + 1
+    );
+    // On the inbox tab, changes load no dashboard.
+    update(&mut state, char('1'));
+    let effects = update(&mut state, Action::Changed(None));
+    assert!(dashboards(&effects).is_empty(), "{effects:?}");
+}
+
+#[test]
+fn a_late_list_of_another_workspace_is_dropped() {
+    let mut state = on_campaigns(Role::Owner);
+    let effects = update(
+        &mut state,
+        Action::CampaignsLoaded {
+            workspace: crate::domain::WorkspaceId(id(9999)),
+            rows: Vec::new(),
+        },
+    );
+    assert!(effects.is_empty());
+    assert_eq!(state.campaigns.rows.len(), 4);
+}
+
+#[test]
+fn a_failed_load_says_so_and_the_next_change_tries_again() {
+    let mut state = on_dashboard(Role::Owner);
+    let campaign = fixtures::running().id;
+    update(&mut state, Action::Changed(None));
+    update(&mut state, Action::Changed(None));
+    let effects = update(
+        &mut state,
+        Action::DashboardFailed {
+            campaign,
+            error: "could not load the campaign: the database failed".into(),
+        },
+    );
+    assert!(effects.is_empty());
+    assert!(state.notice.as_ref().unwrap().error);
+    let effects = update(&mut state, Action::Changed(None));
+    assert_eq!(dashboards(&effects).len(), 1);
 }

@@ -7,20 +7,24 @@ use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
 use super::text;
+use crate::domain::Move;
 use crate::tui::keymap::{Command, View};
-use crate::tui::state::{ListenerState, Overlay, State};
+use crate::tui::state::{ListenerState, Overlay, Screen, State};
 use crate::tui::theme::Role;
 
 pub fn top(state: &State, frame: &mut Frame, area: Rect) {
     let theme = &state.theme;
     let mut left = vec![Span::styled(" treeex ", theme.style(Role::Title))];
+    let mut number = None;
     if let Some(session) = &state.session {
         left.push(Span::styled(
             format!(" {}", session.membership.workspace.name),
             theme.style(Role::Accent),
         ));
-        if let Some(header) = state.thread.as_ref().and_then(|t| t.header.as_ref()) {
-            left.push(Span::styled(
+        if state.screen == Screen::Inbox
+            && let Some(header) = state.thread.as_ref().and_then(|t| t.header.as_ref())
+        {
+            number = Some(Span::styled(
                 format!(" ▸ {}", header.display_phone_number),
                 theme.style(Role::Text),
             ));
@@ -72,6 +76,43 @@ pub fn top(state: &State, frame: &mut Frame, area: Rect) {
             Role::Dim
         }),
     ));
+    // The tabs follow; on a narrow terminal the ones not shown go first, then the number.
+    let right_width: usize = right.iter().map(|s| text::width(&s.content)).sum();
+    let room = (area.width as usize).saturating_sub(right_width + 1);
+    let tabs = |all: bool| -> Vec<Span<'static>> {
+        if state.session.is_none() {
+            return Vec::new();
+        }
+        let mut spans = vec![Span::raw("  ")];
+        for screen in Screen::ALL {
+            if screen == state.screen {
+                spans.push(Span::styled(
+                    format!(" {} ", screen.title()),
+                    theme.style(Role::Selected),
+                ));
+            } else if all {
+                spans.push(Span::styled(
+                    format!(" {} ", screen.title()),
+                    theme.style(Role::Dim),
+                ));
+            }
+        }
+        spans
+    };
+    let width = |spans: &[Span]| spans.iter().map(|s| text::width(&s.content)).sum::<usize>();
+    let mut chosen = None;
+    for (with_number, all_tabs) in [(true, true), (true, false), (false, false)] {
+        let mut spans = left.clone();
+        if with_number && let Some(number) = &number {
+            spans.push(number.clone());
+        }
+        spans.extend(tabs(all_tabs));
+        if width(&spans) <= room {
+            chosen = Some(spans);
+            break;
+        }
+    }
+    let left = chosen.unwrap_or(left);
     let line = text::spread(left, right, area.width as usize);
     frame.render_widget(Paragraph::new(line), area);
 }
@@ -94,19 +135,38 @@ pub fn bottom(state: &State, frame: &mut Frame, area: Rect) {
             let commands: Vec<Command> = hinted(view)
                 .iter()
                 .copied()
-                .filter(|c| state.offers(*c))
+                .filter(|c| state.offers(*c) && applies(state, *c))
                 .collect();
-            let hints = state.keymap.hints(view, &commands);
-            Span::styled(
-                format!(
-                    " {}",
-                    text::truncate(&hints, (area.width as usize).saturating_sub(1))
-                ),
-                theme.style(Role::Dim),
-            )
+            // Whole hints only: the ones that do not fit are left to `?`.
+            let room = (area.width as usize).saturating_sub(1);
+            let mut hints = String::new();
+            for hint in state.keymap.hint_list(view, &commands) {
+                let next = if hints.is_empty() {
+                    hint
+                } else {
+                    format!("{hints}  {hint}")
+                };
+                if text::width(&next) > room {
+                    break;
+                }
+                hints = next;
+            }
+            Span::styled(format!(" {hints}"), theme.style(Role::Dim))
         }
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// Whether a hint is worth showing now: a campaign move only when the campaign's status
+/// allows it (the key still works, and `control` says why not).
+fn applies(state: &State, command: Command) -> bool {
+    match command.campaign_move() {
+        Some(movement) => state.target_campaign().is_some_and(|campaign| {
+            campaign.status.apply(movement).is_ok()
+                && (movement != Move::RetryFailed || campaign.failed_count > 0)
+        }),
+        None => true,
+    }
 }
 
 /// The commands each view's hint line names, most used first.
@@ -161,5 +221,30 @@ fn hinted(view: View) -> &'static [Command] {
             Command::Open,
             Command::Quit,
         ],
+        View::Campaigns => &[
+            Command::MoveDown,
+            Command::MoveUp,
+            Command::Open,
+            Command::Start,
+            Command::Pause,
+            Command::Resume,
+            Command::CancelCampaign,
+            Command::RetryFailed,
+            Command::Inbox,
+            Command::Help,
+        ],
+        View::Campaign => &[
+            Command::Start,
+            Command::Pause,
+            Command::Resume,
+            Command::CancelCampaign,
+            Command::RetryFailed,
+            Command::Filter,
+            Command::MoveDown,
+            Command::MoveUp,
+            Command::Back,
+            Command::Help,
+        ],
+        View::Confirm => &[Command::Confirm, Command::Back],
     }
 }

@@ -187,9 +187,108 @@ pub fn human_size(bytes: i64) -> String {
     }
 }
 
+/// A count with thousands separated: `6,412`.
+pub fn count(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    if n < 0 { format!("−{out}") } else { out }
+}
+
+/// `part` of `whole` in percent: `64%`, `1.5%` under ten, `—` of nothing.
+pub fn percent(part: i64, whole: i64) -> String {
+    if whole <= 0 {
+        return "—".to_string();
+    }
+    let value = part as f64 * 100.0 / whole as f64;
+    if value > 0.0 && value < 10.0 {
+        format!("{value:.1}%")
+    } else {
+        format!("{value:.0}%")
+    }
+}
+
+/// A duration to the second: `45s`, `1m 12s`, `2h 05m`, `3d 4h`.
+pub fn elapsed(duration: Duration) -> String {
+    let seconds = duration.num_seconds().max(0);
+    let (days, hours, minutes, seconds) = (
+        seconds / 86_400,
+        seconds / 3600 % 24,
+        seconds / 60 % 60,
+        seconds % 60,
+    );
+    if days > 0 {
+        format!("{days}d {hours}h")
+    } else if hours > 0 {
+        format!("{hours}h {minutes:02}m")
+    } else if minutes > 0 {
+        format!("{minutes}m {seconds:02}s")
+    } else {
+        format!("{seconds}s")
+    }
+}
+
+/// A horizontal bar of `width` cells filled to `fraction` (0 to 1), in eighths of a cell;
+/// the rest is blank.
+pub fn bar(fraction: f64, width: usize) -> String {
+    const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    let fraction = if fraction.is_finite() {
+        fraction.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let eighths = (fraction * width as f64 * 8.0).round() as usize;
+    let (full, part) = (eighths / 8, eighths % 8);
+    let mut out = "█".repeat(full.min(width));
+    if full < width {
+        out.push(EIGHTHS[part]);
+        out.push_str(&" ".repeat(width - full - 1));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_and_shares_read_easily() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(412), "412");
+        assert_eq!(count(6412), "6,412");
+        assert_eq!(count(1_000_000), "1,000,000");
+        assert_eq!(percent(97, 6509), "1.5%");
+        assert_eq!(percent(5980, 6412), "93%");
+        assert_eq!(percent(0, 10), "0%");
+        assert_eq!(percent(1, 0), "—");
+    }
+
+    #[test]
+    fn durations_read_to_the_second() {
+        assert_eq!(elapsed(Duration::seconds(45)), "45s");
+        assert_eq!(elapsed(Duration::seconds(72)), "1m 12s");
+        assert_eq!(elapsed(Duration::seconds(2 * 3600 + 5 * 60)), "2h 05m");
+        assert_eq!(elapsed(Duration::seconds(-3)), "0s");
+    }
+
+    #[test]
+    fn bars_fill_in_eighths() {
+        assert_eq!(bar(1.0, 4), "████");
+        assert_eq!(bar(0.0, 4), "    ");
+        assert_eq!(bar(0.5, 4), "██  ");
+        assert_eq!(bar(0.5 + 1.0 / 16.0, 4), "██▎ ");
+        assert_eq!(bar(f64::NAN, 2), "  ");
+        assert_eq!(text_width(&bar(0.37, 9)), 9);
+    }
+
+    fn text_width(text: &str) -> usize {
+        super::super::text::width(text)
+    }
 
     #[test]
     fn failures_read_as_words_with_their_code() {

@@ -3,7 +3,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::tui::state::{Focus, State};
+use crate::tui::state::{Focus, Screen, State};
 
 /// The smallest terminal treeex draws in.
 pub const MIN_WIDTH: u16 = 80;
@@ -17,6 +17,8 @@ pub const ROW_HEIGHT: u16 = 2;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Areas {
     pub top: Rect,
+    /// Between the top bar and the bottom line: the screen of the tab shown.
+    pub main: Rect,
     pub list: Option<Rect>,
     pub thread: Option<Rect>,
     /// Inside the thread pane, at its bottom.
@@ -37,7 +39,9 @@ pub fn areas(state: &State) -> Areas {
     ])
     .areas(screen);
     let thread_open = state.thread.is_some();
-    let (list, thread) = if !thread_open {
+    let (list, thread) = if state.screen != Screen::Inbox {
+        (None, None)
+    } else if !thread_open {
         (Some(main), None)
     } else if state.size.0 >= SIDE_BY_SIDE {
         let [list, thread] =
@@ -56,6 +60,7 @@ pub fn areas(state: &State) -> Areas {
     });
     Areas {
         top,
+        main,
         list,
         thread,
         composer,
@@ -69,4 +74,59 @@ pub fn visible_rows(state: &State) -> usize {
         .list
         .map_or(state.size.1.saturating_sub(2), |list| list.height);
     (height.saturating_sub(2) / ROW_HEIGHT) as usize
+}
+
+/// The panels of a campaign's dashboard. Below `ROOMY` rows the progress loses its frame and
+/// the panels their spare lines, so the recipients keep room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DashboardAreas {
+    pub header: Rect,
+    pub progress: Rect,
+    pub funnel: Rect,
+    pub rate: Rect,
+    pub failures: Rect,
+    pub recipients: Rect,
+    pub compact: bool,
+}
+
+/// From this height the dashboard's panels get their frames and spare lines.
+const ROOMY: u16 = 30;
+
+pub fn dashboard(main: Rect) -> DashboardAreas {
+    let compact = main.height < ROOMY;
+    let (progress, middle, rate) = if compact { (1, 8, 4) } else { (3, 10, 5) };
+    let [header, progress, middle, recipients] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(progress),
+        Constraint::Length(middle),
+        Constraint::Min(3),
+    ])
+    .areas(main);
+    let funnel_width = (main.width * 2 / 5).clamp(40, 48);
+    let [funnel, right] =
+        Layout::horizontal([Constraint::Length(funnel_width), Constraint::Min(1)]).areas(middle);
+    let [rate, failures] =
+        Layout::vertical([Constraint::Length(rate), Constraint::Min(1)]).areas(right);
+    DashboardAreas {
+        header,
+        progress,
+        funnel,
+        rate,
+        failures,
+        recipients,
+        compact,
+    }
+}
+
+/// Campaigns that fit in the list (inside its frame, under its column titles).
+pub fn campaign_rows(state: &State) -> usize {
+    areas(state).main.height.saturating_sub(3) as usize
+}
+
+/// Recipients that fit in the dashboard's table (inside its frame, under its column titles).
+pub fn recipient_rows(state: &State) -> usize {
+    dashboard(areas(state).main)
+        .recipients
+        .height
+        .saturating_sub(3) as usize
 }

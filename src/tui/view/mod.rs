@@ -2,6 +2,7 @@
 //! visible changed.
 
 mod bars;
+mod campaigns;
 mod composer;
 pub mod format;
 mod inbox;
@@ -18,7 +19,7 @@ use ratatui::layout::Alignment;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::state::State;
+use super::state::{Screen, State};
 use super::theme::Role;
 
 /// Draws the whole screen.
@@ -43,6 +44,8 @@ pub fn draw(state: &State, frame: &mut Frame) {
     bars::top(state, frame, areas.top);
     if state.session.is_none() {
         overlays::picker(state, frame, frame.area());
+    } else if state.screen == Screen::Campaigns {
+        campaigns::draw(state, frame, areas.main);
     } else {
         if let Some(list) = areas.list {
             inbox::draw(state, frame, list);

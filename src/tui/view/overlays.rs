@@ -8,8 +8,10 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::layout::Areas;
 use super::text;
+use crate::domain::Move;
 use crate::domain::template;
-use crate::tui::state::{Overlay, State, TemplateForm};
+use crate::tui::keymap::{Command, View};
+use crate::tui::state::{Confirm, Overlay, State, TemplateForm};
 use crate::tui::theme::Role;
 
 pub fn draw(state: &State, frame: &mut Frame, areas: &Areas) {
@@ -69,7 +71,56 @@ pub fn draw(state: &State, frame: &mut Frame, areas: &Areas) {
             list(state, frame, &title, &items, *selected, replies.is_empty());
         }
         Some(Overlay::Contact) => contact(state, frame),
+        Some(Overlay::Confirm(confirm)) => confirmation(state, frame, confirm),
     }
+}
+
+/// The question before a move that cannot be undone, with its two answers' keys.
+fn confirmation(state: &State, frame: &mut Frame, confirm: &Confirm) {
+    let theme = &state.theme;
+    let width = frame.area().width.saturating_sub(8).min(64);
+    let what = match confirm.movement {
+        Move::Cancel => format!(
+            "“{}” stops for good: recipients not sent yet never get it; what was sent stays sent.",
+            confirm.name
+        ),
+        other => format!("{} “{}”?", other.verb(), confirm.name),
+    };
+    let mut lines: Vec<Line> = text::wrap(&what, width.saturating_sub(4) as usize)
+        .into_iter()
+        .map(|line| Line::styled(format!(" {line}"), theme.style(Role::Text)))
+        .collect();
+    lines.push(Line::raw(""));
+    let key = |command| {
+        state
+            .keymap
+            .keys(View::Confirm, command)
+            .first()
+            .map_or_else(|| command.name().to_string(), ToString::to_string)
+    };
+    lines.push(Line::from(vec![
+        Span::styled(
+            format!(" {} ", key(Command::Confirm)),
+            theme.style(Role::Accent),
+        ),
+        Span::styled(
+            format!("yes, {} it", confirm.movement.verb()),
+            theme.style(Role::Text),
+        ),
+        Span::styled("   ", theme.style(Role::Dim)),
+        Span::styled(
+            format!("{} ", key(Command::Back)),
+            theme.style(Role::Accent),
+        ),
+        Span::styled("no, leave it", theme.style(Role::Text)),
+    ]));
+    let area = centered(frame, width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    let title = match confirm.movement {
+        Move::Cancel => " Cancel the campaign? ".to_string(),
+        other => format!(" {} the campaign? ", other.verb()),
+    };
+    frame.render_widget(Paragraph::new(lines).block(panel(state, &title)), area);
 }
 
 fn centered(frame: &Frame, width: u16, height: u16) -> Rect {

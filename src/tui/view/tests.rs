@@ -5,11 +5,14 @@ use chrono::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use crate::domain::Move;
 use crate::domain::Role;
+use crate::store::campaign_views::RecipientFilter;
 use crate::store::thread::Entry;
 use crate::tui::fixtures::{self, id};
 use crate::tui::state::{
-    ComposeMode, Focus, LineInput, Overlay, Prompt, Quote, State, TemplateForm, Thread,
+    CampaignDashboard, ComposeMode, Confirm, Focus, LineInput, Overlay, Prompt, Quote, Screen,
+    State, TemplateForm, Thread,
 };
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
@@ -283,4 +286,108 @@ fn a_long_thread_draws_only_what_fits() {
     let screen = render(&state);
     assert!(screen.contains("message 4999"));
     assert!(!screen.contains("message 4000"));
+}
+
+/// The campaign tab with the fixture campaigns listed.
+fn campaigns(role: Role, width: u16, height: u16) -> State {
+    let mut state = inbox(width, height);
+    state.session.as_mut().unwrap().membership.role = role;
+    state.screen = Screen::Campaigns;
+    state.campaigns.rows = fixtures::campaigns();
+    state.campaigns.loaded = true;
+    state
+}
+
+/// Spring sale's dashboard, loaded.
+fn dashboard(role: Role, width: u16, height: u16) -> State {
+    let mut state = campaigns(role, width, height);
+    let mut dashboard = CampaignDashboard::new(fixtures::running().id);
+    dashboard.data = Some(fixtures::dashboard());
+    state.campaigns.dashboard = Some(dashboard);
+    state
+}
+
+#[test]
+fn campaign_list() {
+    snapshot("campaigns", |w, h| campaigns(Role::Owner, w, h));
+}
+
+#[test]
+fn campaign_list_empty_once_loaded() {
+    let mut state = campaigns(Role::Owner, 80, 24);
+    state.campaigns.rows.clear();
+    let screen = render(&state);
+    assert!(screen.contains("No campaigns yet"), "{screen}");
+    state.campaigns.loaded = false;
+    let screen = render(&state);
+    assert!(screen.contains("loading…"), "{screen}");
+}
+
+#[test]
+fn campaign_dashboard_running_with_failures() {
+    snapshot("dashboard", |w, h| dashboard(Role::Owner, w, h));
+}
+
+#[test]
+fn campaign_dashboard_for_a_member_offers_no_controls() {
+    snapshot("dashboard_member", |w, h| dashboard(Role::Member, w, h));
+    for (width, height) in SIZES {
+        let screen = render(&dashboard(Role::Member, width, height));
+        let hints = screen.lines().last().unwrap_or_default().to_string();
+        for control in ["pause", "resume", "cancel", "retry", "start"] {
+            assert!(!hints.contains(control), "{control} in {hints}");
+        }
+        let screen = render(&dashboard(Role::Owner, width, height));
+        let hints = screen.lines().last().unwrap_or_default().to_string();
+        assert!(hints.contains("p pause"), "{hints}");
+    }
+}
+
+#[test]
+fn campaign_dashboard_filtered_to_the_failed() {
+    snapshot("dashboard_failed", |w, h| {
+        let mut state = dashboard(Role::Admin, w, h);
+        let dashboard = state.campaigns.dashboard.as_mut().unwrap();
+        dashboard.filter = RecipientFilter::Failed;
+        let data = dashboard.data.as_mut().unwrap();
+        data.filter = RecipientFilter::Failed;
+        data.recipients.retain(|r| r.status == "failed");
+        state
+    });
+}
+
+#[test]
+fn campaign_dashboard_while_loading_shows_the_listed_counters() {
+    let mut state = dashboard(Role::Owner, 120, 40);
+    let dashboard = state.campaigns.dashboard.as_mut().unwrap();
+    dashboard.data = None;
+    let screen = render(&state);
+    assert!(screen.contains("Spring sale"), "{screen}");
+    assert!(screen.contains("loading…"), "{screen}");
+}
+
+#[test]
+fn cancelling_a_campaign_asks_first() {
+    snapshot("confirm_cancel", |w, h| {
+        let mut state = dashboard(Role::Owner, w, h);
+        state.overlay = Some(Overlay::Confirm(Confirm {
+            campaign: fixtures::running().id,
+            name: "Spring sale".into(),
+            movement: Move::Cancel,
+        }));
+        state
+    });
+}
+
+#[test]
+fn campaign_help_lists_the_controls_for_an_owner_only() {
+    let mut state = dashboard(Role::Owner, 120, 40);
+    state.overlay = Some(Overlay::Help(crate::tui::keymap::View::Campaign));
+    let screen = render(&state);
+    assert!(screen.contains("pause the campaign"), "{screen}");
+    assert!(screen.contains("cancel the campaign"), "{screen}");
+    state.session.as_mut().unwrap().membership.role = Role::Member;
+    let screen = render(&state);
+    assert!(!screen.contains("pause the campaign"), "{screen}");
+    assert!(screen.contains("filter the list"), "{screen}");
 }
