@@ -25,8 +25,8 @@ use crate::store::phones::{NumberError, Route};
 use crate::store::templates::TemplateKey;
 use crate::store::webhooks::{NewFailure, Outcome};
 use crate::store::{
-    Db, StoreError, campaigns, contacts, conversations, events, media, messages, phones, templates,
-    webhooks,
+    Db, StoreError, campaigns, contacts, conversations, events, media, messages, phones, team,
+    templates, webhooks,
 };
 
 /// What ingest needs of the configuration: the consent keywords.
@@ -642,6 +642,7 @@ impl Run {
                     at,
                     &preview,
                     false,
+                    false,
                 )
                 .await?;
             }
@@ -683,6 +684,8 @@ impl Run {
                         };
                         media::insert_inbound(conn, route.workspace, message_id, &file).await?;
                     }
+                    // A notice of WhatsApp's is not the customer asking for anything.
+                    let awaits_reply = !matches!(content, MessageContent::System { .. });
                     conversations::record_inbound(
                         conn,
                         route.workspace,
@@ -690,9 +693,12 @@ impl Run {
                         at,
                         &preview,
                         true,
+                        awaits_reply,
                     )
                     .await?;
-                    if !matches!(content, MessageContent::System { .. }) {
+                    if awaits_reply {
+                        team::record_customer_message(conn, route.workspace, conversation, at)
+                            .await?;
                         // The customer wrote back: a reply to the campaigns that reached them.
                         campaigns::record_replies(
                             conn,

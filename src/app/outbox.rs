@@ -33,7 +33,8 @@ use crate::domain::{MessageStatus, WaId, WorkspaceId, template};
 use crate::store::messages::Transition;
 use crate::store::outbox::Claimed;
 use crate::store::{
-    Db, StoreError, campaigns, contacts, conversations, events, messages, outbox, phones, templates,
+    Db, StoreError, campaigns, contacts, conversations, events, messages, outbox, phones, team,
+    templates,
 };
 
 /// What to send.
@@ -249,7 +250,18 @@ pub async fn enqueue(db: &Db, outgoing: &Outgoing) -> Result<Queued, OutboxError
         };
         crate::store::media::insert_outbound(&mut tx, outgoing.workspace, id, &row).await?;
     }
-    conversations::record_outbound(&mut tx, outgoing.workspace, conversation, &preview).await?;
+    let agent_reply = outgoing.sent_by.is_some();
+    conversations::record_outbound(
+        &mut tx,
+        outgoing.workspace,
+        conversation,
+        &preview,
+        agent_reply,
+    )
+    .await?;
+    if agent_reply {
+        team::record_agent_reply(&mut tx, outgoing.workspace, conversation).await?;
+    }
     outbox::queue(&mut tx, outgoing.workspace, sender.id, id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     events::announce(db, &[(outgoing.workspace, conversation)]).await;

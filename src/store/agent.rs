@@ -9,7 +9,7 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Db, StoreError, events, violated_constraint};
+use super::{Db, StoreError, events, team, violated_constraint};
 use crate::domain::{Tag, WorkspaceId};
 
 fn conversation_not_found(conversation: Uuid) -> StoreError {
@@ -67,27 +67,52 @@ pub async fn assign(
     Ok(())
 }
 
-/// Resolves the conversation: CLOSED, since when (a conversation already closed keeps its time).
-/// The customer's next message reopens it.
+/// Resolves the conversation: CLOSED, since when (a conversation already closed keeps its time),
+/// and nobody waits for a reply any more; its episode of the team view ends (`team`). The
+/// customer's next message reopens it.
 pub async fn close(db: &Db, workspace: WorkspaceId, conversation: Uuid) -> Result<(), StoreError> {
-    update_conversation(
-        db,
-        workspace,
-        conversation,
-        "status = 'CLOSED', closed_at = COALESCE(closed_at, now())",
+    let mut tx = db.pool().begin().await?;
+    let updated = sqlx::query(
+        "UPDATE conversations SET status = 'CLOSED', closed_at = COALESCE(closed_at, now()), \
+             awaiting_reply_since = NULL, updated_at = now() \
+         WHERE workspace_id = $1 AND id = $2",
     )
-    .await
+    .bind(workspace.0)
+    .bind(conversation)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(conversation_not_found(conversation));
+    }
+    team::record_close(&mut tx, workspace, conversation).await?;
+    tx.commit().await?;
+    events::announce(db, &[(workspace, conversation)]).await;
+    Ok(())
 }
 
-/// Opens the conversation again.
+/// Opens the conversation again. When it was not open, a new episode of the team view begins
+/// (`team`).
 pub async fn reopen(db: &Db, workspace: WorkspaceId, conversation: Uuid) -> Result<(), StoreError> {
-    update_conversation(
-        db,
-        workspace,
-        conversation,
-        "status = 'OPEN', closed_at = NULL",
+    let mut tx = db.pool().begin().await?;
+    // The status before, read under the row's lock the update takes anyway.
+    let was_open: bool = sqlx::query_scalar(
+        "UPDATE conversations v SET status = 'OPEN', closed_at = NULL, updated_at = now() \
+         FROM (SELECT id, status FROM conversations WHERE workspace_id = $1 AND id = $2 \
+               FOR UPDATE) prior \
+         WHERE v.id = prior.id RETURNING prior.status = 'OPEN'",
     )
-    .await
+    .bind(workspace.0)
+    .bind(conversation)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| conversation_not_found(conversation))?;
+    if !was_open {
+        team::record_reopen(&mut tx, workspace, conversation).await?;
+    }
+    tx.commit().await?;
+    events::announce(db, &[(workspace, conversation)]).await;
+    Ok(())
 }
 
 /// Puts the unread mark back (an agent wants to come back to it).

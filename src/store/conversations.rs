@@ -50,6 +50,8 @@ pub async fn open_for_contact(
 
 /// Records a new message from the customer at `at`: reopens the conversation, moves its window
 /// to `at` + 24 h (never backwards), and makes it the last message unless a later one is known.
+/// `awaits_reply`: the message waits for an agent's reply (not a reaction, an edit or a notice),
+/// unless an agent replied after it already (`store::team`).
 pub async fn record_inbound(
     conn: &mut PgConnection,
     workspace: WorkspaceId,
@@ -57,6 +59,7 @@ pub async fn record_inbound(
     at: DateTime<Utc>,
     preview: &str,
     unread: bool,
+    awaits_reply: bool,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE conversations SET \
@@ -67,6 +70,9 @@ pub async fn record_inbound(
                                          THEN $5 ELSE last_message_preview END, \
              last_message_at = GREATEST(last_message_at, $4), \
              unread_count = unread_count + $6, \
+             awaiting_reply_since = CASE WHEN $7 AND (last_reply_at IS NULL OR $4 > last_reply_at) \
+                                         THEN LEAST(awaiting_reply_since, $4) \
+                                         ELSE awaiting_reply_since END, \
              updated_at = now() \
          WHERE workspace_id = $1 AND id = $2",
     )
@@ -76,6 +82,7 @@ pub async fn record_inbound(
     .bind(at)
     .bind(preview)
     .bind(i32::from(unread))
+    .bind(awaits_reply)
     .execute(conn)
     .await?;
     Ok(())
@@ -106,21 +113,26 @@ pub async fn send_context(
 }
 
 /// Records a message the business wrote: it becomes the last message; the window does not move
-/// (only the customer opens it).
+/// (only the customer opens it). `agent_reply`: an agent wrote it, so the customer no longer
+/// waits (`store::team`).
 pub async fn record_outbound(
     conn: &mut PgConnection,
     workspace: WorkspaceId,
     conversation: Uuid,
     preview: &str,
+    agent_reply: bool,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE conversations SET last_message_at = now(), last_message_preview = $3, \
+             last_reply_at = CASE WHEN $4 THEN now() ELSE last_reply_at END, \
+             awaiting_reply_since = CASE WHEN $4 THEN NULL ELSE awaiting_reply_since END, \
              updated_at = now() \
          WHERE workspace_id = $1 AND id = $2",
     )
     .bind(workspace.0)
     .bind(conversation)
     .bind(preview)
+    .bind(agent_reply)
     .execute(conn)
     .await?;
     Ok(())

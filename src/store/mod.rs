@@ -18,6 +18,7 @@ pub mod members;
 pub mod messages;
 pub mod outbox;
 pub mod phones;
+pub mod team;
 pub mod templates;
 pub mod thread;
 pub mod users;
