@@ -7,7 +7,7 @@
 //! on screen, and a template goes out instead. Two shorter tests pin what the screen must show
 //! of the inbox's own state: an empty inbox once loaded, and the outbox count once a reply left.
 //! The supervisor's: a running campaign's dashboard follows its sends live, and its owner
-//! pauses and resumes it from there until it completes.
+//! pauses and resumes it from there until it completes; the team view shows the team.
 //!
 //! Every step waits for what the screen (or the simulator) must show, with a deadline, and a
 //! failure prints the whole screen and the end of the TUI's log. `TUI_PTY_SHOW=1` (with
@@ -945,12 +945,20 @@ async fn a_running_campaign_advances_live_on_its_dashboard() {
         screen.report()
     );
 
-    // 6. Esc back to the list, 1 to the inbox, q quits.
+    // 6. Esc back to the list; 3 shows the team (the campaign opened no conversation that
+    // waits for an agent); 1 the inbox; q quits.
     tui.press(ESC);
     wait_for(
         &screen,
         |_| screen.bottom_line().contains("Enter open"),
         "Esc to go back to the campaign list",
+    )
+    .await;
+    tui.press("3");
+    wait_for(
+        &screen,
+        |s| s.contains("Response times") && s.contains("unattended 0") && s.contains("Maria Agent"),
+        "3 to show the team view with its owner",
     )
     .await;
     tui.press("1");

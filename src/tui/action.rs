@@ -15,6 +15,7 @@ use crate::store::campaign_views::{Dashboard, RecipientFilter};
 use crate::store::campaigns::Campaign;
 use crate::store::inbox::{InboxCounts, InboxCursor, InboxQuery, InboxRow};
 use crate::store::members::Member;
+use crate::store::team::TeamSnapshot;
 use crate::store::templates::Template;
 use crate::store::thread::{Entry, Header, ThreadCursor};
 use crate::store::users::Membership;
@@ -84,6 +85,15 @@ pub enum Action {
         campaign: Uuid,
         error: String,
     },
+    /// The team view of `workspace`.
+    TeamLoaded {
+        workspace: WorkspaceId,
+        snapshot: Box<TeamSnapshot>,
+    },
+    TeamFailed {
+        workspace: WorkspaceId,
+        error: String,
+    },
     /// The outbox moved.
     OutboxChanged,
     OutboxDepth(i64),
@@ -134,6 +144,10 @@ pub enum Effect {
     LoadDashboard {
         campaign: Uuid,
         filter: RecipientFilter,
+        after: Duration,
+    },
+    /// The team view, after `after`.
+    LoadTeam {
         after: Duration,
     },
     /// Move a campaign (`app::campaigns::control`, which checks the role and the status).

@@ -274,7 +274,14 @@ mod tests {
         assert_eq!(complete("un"), vec!["unassign", "untag"]);
         assert_eq!(
             complete("t"),
-            vec!["tag", "template", "toggle_note", "toggle_opt_in", "top"]
+            vec![
+                "tag",
+                "team",
+                "template",
+                "toggle_note",
+                "toggle_opt_in",
+                "top"
+            ]
         );
         assert_eq!(complete("zzz"), Vec::<&str>::new());
         let all = complete("");

@@ -16,7 +16,7 @@ use crate::app::outbox::{self, Content, OutboxError};
 use crate::cloud_api::graph::GraphClient;
 use crate::cloud_api::webhook::MediaKind;
 use crate::domain::{CampaignStatus, Move, WaId, WorkspaceId};
-use crate::store::{Db, agent, campaign_views, campaigns, inbox, members, templates, thread};
+use crate::store::{Db, agent, campaign_views, campaigns, inbox, members, team, templates, thread};
 
 /// Loads that may run at once: enough to overlap a page, the counts and a thread, few enough
 /// that a burst of notifications never queues work on the pool.
@@ -73,7 +73,9 @@ impl Executor {
         let workspace = self.workspace?;
         let db = &self.db;
         // A paced reload waits for its interval before it takes a place among the loads.
-        if let Effect::LoadCampaigns { after } | Effect::LoadDashboard { after, .. } = &effect
+        if let Effect::LoadCampaigns { after }
+        | Effect::LoadDashboard { after, .. }
+        | Effect::LoadTeam { after } = &effect
             && !after.is_zero()
         {
             tokio::time::sleep(*after).await;
@@ -182,6 +184,21 @@ impl Executor {
                         Some(Action::DashboardFailed {
                             campaign,
                             error: format!("could not load the campaign: {error}"),
+                        })
+                    }
+                }
+            }
+            Effect::LoadTeam { .. } => {
+                match team::snapshot(db, workspace, chrono::Utc::now()).await {
+                    Ok(snapshot) => Some(Action::TeamLoaded {
+                        workspace,
+                        snapshot: Box::new(snapshot),
+                    }),
+                    Err(error) => {
+                        tracing::warn!(%error, "could not load the team view");
+                        Some(Action::TeamFailed {
+                            workspace,
+                            error: format!("could not load the team view: {error}"),
                         })
                     }
                 }

@@ -1,5 +1,5 @@
 //! A small inbox built by hand, for the state and snapshot tests: rows, a thread, a member,
-//! campaigns and a running campaign's dashboard.
+//! campaigns, a running campaign's dashboard and the team.
 
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use crate::domain::{CampaignStatus, MessageStatus, Role};
 use crate::store::campaign_views::{Dashboard, RecipientFilter, RecipientRow, SendSecond};
 use crate::store::campaigns::{Campaign, FailureReason};
 use crate::store::inbox::{InboxCounts, InboxRow};
+use crate::store::team::{AgentLoad, PeriodTimes, TeamSnapshot};
 use crate::store::thread::{
     CampaignMark, ContactCard, Entry, Header, MediaInfo, Note, ReactionMark, ThreadMessage,
 };
@@ -396,5 +397,55 @@ pub fn dashboard() -> Dashboard {
         ],
         filter: RecipientFilter::All,
         recipients: recipients(),
+    }
+}
+
+/// The team of the fixture workspace: its open work and response times.
+pub fn team() -> TeamSnapshot {
+    let agent = |n: u128, name: &str, role: Role, open: i64, unattended: i64| AgentLoad {
+        user_id: id(800 + n),
+        name: name.into(),
+        role,
+        open,
+        unattended,
+    };
+    TeamSnapshot {
+        open: 38,
+        unassigned: 4,
+        unattended: 3,
+        agents: vec![
+            agent(1, "Alex", Role::Owner, 12, 2),
+            agent(2, "Sam Lee", Role::Admin, 9, 0),
+            agent(3, "Priya Raman", Role::Member, 7, 1),
+            agent(4, "Zoë Ñúñez", Role::Member, 5, 0),
+            agent(
+                5,
+                "Maximilian Alexander von Habsburg-Lothringen",
+                Role::Member,
+                1,
+                0,
+            ),
+            agent(6, "bruno@acme.test", Role::Member, 0, 0),
+        ],
+        today: PeriodTimes {
+            first_response_secs: Some(250.0),
+            resolution_secs: Some(3720.0),
+            conversations: 41,
+        },
+        yesterday: PeriodTimes {
+            first_response_secs: Some(385.0),
+            resolution_secs: Some(3450.0),
+            conversations: 38,
+        },
+        last_7_days: PeriodTimes {
+            first_response_secs: Some(302.0),
+            resolution_secs: Some(4100.0),
+            conversations: 260,
+        },
+        previous_7_days: PeriodTimes {
+            first_response_secs: Some(340.0),
+            resolution_secs: None,
+            conversations: 0,
+        },
     }
 }

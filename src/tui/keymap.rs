@@ -42,10 +42,12 @@ pub enum View {
     Campaign,
     /// A question before something that cannot be undone (cancelling a campaign).
     Confirm,
+    /// The team's open work and response times.
+    Team,
 }
 
 impl View {
-    const ALL: [View; 9] = [
+    const ALL: [View; 10] = [
         View::Picker,
         View::Inbox,
         View::Thread,
@@ -55,6 +57,7 @@ impl View {
         View::Campaigns,
         View::Campaign,
         View::Confirm,
+        View::Team,
     ];
 
     /// Every view, in the order the configuration documents them.
@@ -74,6 +77,7 @@ impl View {
             View::Campaigns => "campaigns",
             View::Campaign => "campaign",
             View::Confirm => "confirm",
+            View::Team => "team",
         }
     }
 }
@@ -149,6 +153,8 @@ pub enum Command {
     Inbox,
     /// Show the campaigns (the second tab).
     Campaigns,
+    /// Show the team (the third tab).
+    Team,
     Start,
     Pause,
     Resume,
@@ -159,7 +165,7 @@ pub enum Command {
 }
 
 impl Command {
-    const ALL: [Command; 45] = [
+    const ALL: [Command; 46] = [
         Command::Quit,
         Command::Help,
         Command::CommandLine,
@@ -199,6 +205,7 @@ impl Command {
         Command::Workspace,
         Command::Inbox,
         Command::Campaigns,
+        Command::Team,
         Command::Start,
         Command::Pause,
         Command::Resume,
@@ -254,6 +261,7 @@ impl Command {
             Command::Workspace => "workspace",
             Command::Inbox => "inbox",
             Command::Campaigns => "campaigns",
+            Command::Team => "team",
             Command::Start => "start",
             Command::Pause => "pause",
             Command::Resume => "resume",
@@ -305,6 +313,7 @@ impl Command {
             Command::Workspace => "switch workspace",
             Command::Inbox => "show the inbox",
             Command::Campaigns => "show the campaigns",
+            Command::Team => "show the team",
             Command::Start => "start the campaign",
             Command::Pause => "pause the campaign",
             Command::Resume => "resume the campaign",
@@ -356,6 +365,7 @@ impl Command {
             Command::Workspace => "workspace",
             Command::Inbox => "inbox",
             Command::Campaigns => "campaigns",
+            Command::Team => "team",
             Command::Start => "start",
             Command::Pause => "pause",
             Command::Resume => "resume",
@@ -676,6 +686,7 @@ const DEFAULTS: &[(View, &[(Command, &str)])] = &[
             (Command::Workspace, "w"),
             (Command::Inbox, "1"),
             (Command::Campaigns, "2"),
+            (Command::Team, "3"),
         ],
     ),
     (
@@ -707,6 +718,7 @@ const DEFAULTS: &[(View, &[(Command, &str)])] = &[
             (Command::Quit, "q"),
             (Command::Inbox, "1"),
             (Command::Campaigns, "2"),
+            (Command::Team, "3"),
         ],
     ),
     (
@@ -761,6 +773,7 @@ const DEFAULTS: &[(View, &[(Command, &str)])] = &[
             (Command::Back, "esc"),
             (Command::Inbox, "1"),
             (Command::Campaigns, "2"),
+            (Command::Team, "3"),
             (Command::CommandLine, ":"),
             (Command::Help, "?"),
             (Command::Quit, "q"),
@@ -785,6 +798,7 @@ const DEFAULTS: &[(View, &[(Command, &str)])] = &[
             (Command::Back, "esc h left"),
             (Command::Inbox, "1"),
             (Command::Campaigns, "2"),
+            (Command::Team, "3"),
             (Command::CommandLine, ":"),
             (Command::Help, "?"),
             (Command::Quit, "q"),
@@ -793,6 +807,25 @@ const DEFAULTS: &[(View, &[(Command, &str)])] = &[
     (
         View::Confirm,
         &[(Command::Confirm, "y enter"), (Command::Back, "n esc q")],
+    ),
+    (
+        View::Team,
+        &[
+            (Command::MoveDown, "j down"),
+            (Command::MoveUp, "k up"),
+            (Command::PageDown, "ctrl-d pagedown"),
+            (Command::PageUp, "ctrl-u pageup"),
+            (Command::Top, "g home"),
+            (Command::Bottom, "G end"),
+            (Command::Back, "esc"),
+            (Command::Inbox, "1"),
+            (Command::Campaigns, "2"),
+            (Command::Team, "3"),
+            (Command::CommandLine, ":"),
+            (Command::Help, "?"),
+            (Command::Quit, "q"),
+            (Command::Workspace, "w"),
+        ],
     ),
 ];
 

@@ -18,6 +18,7 @@ use crate::store::campaign_views::{Dashboard, RecipientFilter};
 use crate::store::campaigns::Campaign;
 use crate::store::inbox::{InboxCounts, InboxQuery, InboxRow};
 use crate::store::members::Member;
+use crate::store::team::TeamSnapshot;
 use crate::store::templates::Template;
 use crate::store::thread::{Entry, Header};
 use crate::store::users::{Membership, User};
@@ -34,6 +35,8 @@ pub const CAMPAIGNS: i64 = 200;
 pub const RECIPIENT_PAGE: i64 = 100;
 /// The campaign list and a dashboard reload at most this often while changes stream in.
 pub const CAMPAIGNS_EVERY: chrono::Duration = chrono::Duration::seconds(1);
+/// The team view reloads at most this often while changes stream in.
+pub const TEAM_EVERY: chrono::Duration = chrono::Duration::seconds(2);
 
 /// Settings the TUI reads from the configuration once.
 #[derive(Debug, Clone)]
@@ -78,15 +81,17 @@ pub enum Screen {
     #[default]
     Inbox,
     Campaigns,
+    Team,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 2] = [Screen::Inbox, Screen::Campaigns];
+    pub const ALL: [Screen; 3] = [Screen::Inbox, Screen::Campaigns, Screen::Team];
 
     pub fn title(self) -> &'static str {
         match self {
             Screen::Inbox => "Inbox",
             Screen::Campaigns => "Campaigns",
+            Screen::Team => "Team",
         }
     }
 }
@@ -190,6 +195,15 @@ impl CampaignDashboard {
             .filter(|d| d.filter == self.filter)
             .map(|d| d.recipients.as_slice())
     }
+}
+
+/// The team view: open work per agent and response times.
+#[derive(Debug, Clone, Default)]
+pub struct Team {
+    pub snapshot: Option<TeamSnapshot>,
+    /// The first agent shown.
+    pub offset: usize,
+    pub reload: Reload,
 }
 
 /// A move to confirm before it is asked for.
@@ -454,6 +468,7 @@ pub struct State {
     pub thread: Option<Thread>,
     pub composer: Composer,
     pub campaigns: Campaigns,
+    pub team: Team,
     pub health: Health,
     pub notice: Option<Notice>,
     pub keymap: Arc<Keymap>,
@@ -490,6 +505,7 @@ impl State {
             thread: None,
             composer: Composer::default(),
             campaigns: Campaigns::default(),
+            team: Team::default(),
             health: Health {
                 database: true,
                 ..Health::default()
@@ -514,6 +530,7 @@ impl State {
                 View::Campaign
             }
             (_, Some(_), Screen::Campaigns, _) => View::Campaigns,
+            (_, Some(_), Screen::Team, _) => View::Team,
             (_, Some(_), Screen::Inbox, Focus::List) => View::Inbox,
             (_, Some(_), Screen::Inbox, Focus::Thread) => View::Thread,
             (_, Some(_), Screen::Inbox, Focus::Composer) => View::Composer,

@@ -22,12 +22,13 @@ mod campaigns;
 mod commands;
 mod input;
 mod loading;
+mod team;
 #[cfg(test)]
 mod tests;
 
 use campaigns::{
     campaign_changed, campaigns_failed, campaigns_loaded, dashboard_failed, dashboard_loaded,
-    keep_campaign_visible, on_confirm_key, refusal, show,
+    keep_campaign_visible, on_confirm_key, refusal,
 };
 use commands::*;
 use input::*;
@@ -62,11 +63,17 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             if minute(now) != minute(state.now) {
                 state.dirty = true;
             }
+            // The team's periods are UTC days: a new day starts them again.
+            let new_day = now.date_naive() != state.now.date_naive();
             state.now = now;
-            if state.inbox.counts_stale && state.session.is_some() {
-                return counts(state, false).into_iter().collect();
+            let mut effects = Vec::new();
+            if new_day {
+                effects.extend(team::refresh(state, true));
             }
-            Vec::new()
+            if state.inbox.counts_stale && state.session.is_some() {
+                effects.extend(counts(state, false));
+            }
+            effects
         }
         Action::InboxLoaded {
             generation,
@@ -216,7 +223,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             let mut effects = new_query(state);
             effects.push(Effect::LoadOutboxDepth);
             effects.push(Effect::Title(title(state, 0)));
-            effects.extend(campaigns::refresh(state, true));
+            state.team = Default::default();
+            effects.extend(refresh_shown(state, true));
             effects
         }
         Action::Changed(conversation) => {
@@ -227,7 +235,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 effects.extend(reload_thread(state));
             }
             // Campaign counters move with their messages' statuses and replies.
-            effects.extend(campaigns::refresh(state, false));
+            effects.extend(refresh_shown(state, false));
             effects
         }
         Action::CampaignChanged(campaign) => {
@@ -237,7 +245,16 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 effects.extend(reload_thread(state));
             }
             effects.extend(campaign_changed(state, campaign));
+            effects.extend(team::refresh(state, false));
             effects
+        }
+        Action::TeamLoaded {
+            workspace,
+            snapshot,
+        } => team::team_loaded(state, workspace, *snapshot),
+        Action::TeamFailed { workspace, error } => {
+            team::team_failed(state, workspace, error);
+            Vec::new()
         }
         Action::CampaignsLoaded { workspace, rows } => campaigns_loaded(state, workspace, rows),
         Action::CampaignsFailed { workspace, error } => {

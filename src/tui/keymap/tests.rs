@@ -72,7 +72,7 @@ fn every_command_has_a_unique_name_that_round_trips() {
         assert!(!command.describe().is_empty());
         assert!(!command.label().is_empty());
     }
-    assert_eq!(names.len(), 45);
+    assert_eq!(names.len(), 46);
     assert_eq!("close_next".parse::<Command>(), Ok(Command::CloseNext));
     assert_eq!("command-line".parse::<Command>(), Ok(Command::CommandLine));
     assert_eq!(
@@ -511,7 +511,7 @@ fn an_unknown_view_names_its_key() {
     assert_eq!(error.key(), "tui.keys.inbx");
     assert_eq!(
         error.to_string(),
-        "`tui.keys.inbx`: unknown view; views are picker, inbox, thread, composer, templates, contact, campaigns, campaign, confirm"
+        "`tui.keys.inbx`: unknown view; views are picker, inbox, thread, composer, templates, contact, campaigns, campaign, confirm, team"
     );
 }
 
@@ -660,13 +660,14 @@ fn help_lists_the_bindings_in_table_order() {
         ]
     );
     let inbox = keymap.bindings(View::Inbox);
-    assert_eq!(inbox.len(), 26);
+    assert_eq!(inbox.len(), 27);
     assert_eq!(
         inbox[0],
         (Command::MoveDown, vec![chord("j"), chord("down")])
     );
     assert_eq!(inbox[23].0, Command::Workspace);
     assert_eq!(inbox[25].0, Command::Campaigns);
+    assert_eq!(inbox[26].0, Command::Team);
 }
 
 #[test]

@@ -11,18 +11,6 @@ use crate::store::campaign_views::{Dashboard, RecipientFilter};
 use crate::store::campaigns::Campaign;
 use crate::tui::state::{CAMPAIGNS_EVERY, CampaignDashboard, Confirm, Screen};
 
-/// Shows a tab and loads what it shows. The campaigns' key on their own tab goes back to the
-/// list.
-pub(super) fn show(state: &mut State, screen: Screen) -> Vec<Effect> {
-    state.overlay = None;
-    if screen == Screen::Campaigns && state.screen == Screen::Campaigns {
-        state.campaigns.dashboard = None;
-    }
-    state.screen = screen;
-    state.dirty = true;
-    refresh(state, true)
-}
-
 /// Reloads what the campaign tab shows, if it is shown: the dashboard, or the list. `urgent`
 /// when the user asked (no waiting for the interval).
 pub(super) fn refresh(state: &mut State, urgent: bool) -> Vec<Effect> {

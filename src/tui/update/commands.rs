@@ -3,6 +3,25 @@
 
 use super::*;
 
+/// Shows a tab and loads what it shows. The campaigns' key on their own tab goes back to the
+/// list.
+pub(super) fn show(state: &mut State, screen: Screen) -> Vec<Effect> {
+    state.overlay = None;
+    if screen == Screen::Campaigns && state.screen == Screen::Campaigns {
+        state.campaigns.dashboard = None;
+    }
+    state.screen = screen;
+    state.dirty = true;
+    refresh_shown(state, true)
+}
+
+/// Reloads what the campaign or team tab shows, if one of them is shown.
+pub(super) fn refresh_shown(state: &mut State, urgent: bool) -> Vec<Effect> {
+    let mut effects = campaigns::refresh(state, urgent);
+    effects.extend(team::refresh(state, urgent));
+    effects
+}
+
 /// Runs a named command, from a key or the command line.
 pub(super) fn run(state: &mut State, command: Command, args: Vec<String>) -> Vec<Effect> {
     state.dirty = true;
@@ -23,9 +42,11 @@ pub(super) fn run(state: &mut State, command: Command, args: Vec<String>) -> Vec
         Command::Workspace => switch_workspace(state, args),
         Command::Inbox => show(state, Screen::Inbox),
         Command::Campaigns => show(state, Screen::Campaigns),
+        Command::Team => show(state, Screen::Team),
         _ if matches!(view, View::Campaigns | View::Campaign) => {
             campaigns::run(state, view, command, args)
         }
+        _ if view == View::Team => team::run(state, command),
         Command::Start
         | Command::Pause
         | Command::Resume

@@ -1182,3 +1182,98 @@ fn a_failed_load_says_so_and_the_next_change_tries_again() {
     let effects = update(&mut state, Action::Changed(None));
     assert_eq!(dashboards(&effects).len(), 1);
 }
+
+// The team tab.
+
+fn team_loads(effects: &[Effect]) -> Vec<std::time::Duration> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::LoadTeam { after } => Some(*after),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_team_tab_loads_once_shown_and_follows_changes_every_two_seconds() {
+    let mut state = loaded(Role::Member);
+    let effects = update(&mut state, Action::Changed(None));
+    assert!(team_loads(&effects).is_empty(), "not shown, not loaded");
+    let effects = update(&mut state, char('3'));
+    assert_eq!(state.view(), View::Team);
+    assert_eq!(team_loads(&effects), [std::time::Duration::ZERO]);
+    let workspace = state.session.as_ref().unwrap().workspace();
+    state.dirty = false;
+    let effects = update(
+        &mut state,
+        Action::TeamLoaded {
+            workspace,
+            snapshot: Box::new(fixtures::team()),
+        },
+    );
+    assert!(effects.is_empty());
+    assert!(state.dirty);
+    // Changes: one load, after the interval; the ones meanwhile wait for its answer.
+    let effects = update(&mut state, Action::Changed(Some(id(101))));
+    assert_eq!(team_loads(&effects), [std::time::Duration::from_secs(2)]);
+    let effects = update(&mut state, Action::CampaignChanged(id(501)));
+    assert!(team_loads(&effects).is_empty(), "{effects:?}");
+    // The same figures again: nothing to draw; the change meanwhile asks once more.
+    state.dirty = false;
+    let effects = update(
+        &mut state,
+        Action::TeamLoaded {
+            workspace,
+            snapshot: Box::new(fixtures::team()),
+        },
+    );
+    assert!(!state.dirty);
+    assert_eq!(team_loads(&effects).len(), 1);
+    // j/k scroll the agents; Esc goes back to the inbox.
+    state.size = (80, 24);
+    let mut many = fixtures::team();
+    many.agents = (0..40)
+        .map(|_| fixtures::team().agents[0].clone())
+        .collect();
+    update(
+        &mut state,
+        Action::TeamLoaded {
+            workspace,
+            snapshot: Box::new(many),
+        },
+    );
+    update(&mut state, char('j'));
+    assert_eq!(state.team.offset, 1);
+    update(&mut state, char('G'));
+    assert_eq!(
+        state.team.offset,
+        40 - crate::tui::view::layout::agent_rows(&state)
+    );
+    update(&mut state, key(KeyCode::Esc));
+    assert_eq!(state.screen, Screen::Inbox);
+}
+
+#[test]
+fn a_new_utc_day_reloads_the_team_view() {
+    let mut state = loaded(Role::Owner);
+    update(&mut state, char('3'));
+    let workspace = state.session.as_ref().unwrap().workspace();
+    update(
+        &mut state,
+        Action::TeamLoaded {
+            workspace,
+            snapshot: Box::new(fixtures::team()),
+        },
+    );
+    let effects = update(
+        &mut state,
+        Action::Tick(fixtures::now() + Duration::minutes(5)),
+    );
+    assert!(team_loads(&effects).is_empty());
+    let effects = update(
+        &mut state,
+        Action::Tick(fixtures::now() + Duration::hours(13)),
+    );
+    assert_eq!(team_loads(&effects), [std::time::Duration::ZERO]);
+}

@@ -231,6 +231,7 @@ fn hinted(view: View) -> &'static [Command] {
             Command::CancelCampaign,
             Command::RetryFailed,
             Command::Inbox,
+            Command::Team,
             Command::Help,
         ],
         View::Campaign => &[
@@ -246,5 +247,13 @@ fn hinted(view: View) -> &'static [Command] {
             Command::Help,
         ],
         View::Confirm => &[Command::Confirm, Command::Back],
+        View::Team => &[
+            Command::MoveDown,
+            Command::MoveUp,
+            Command::Inbox,
+            Command::Campaigns,
+            Command::Back,
+            Command::Help,
+        ],
     }
 }

@@ -130,3 +130,34 @@ pub fn recipient_rows(state: &State) -> usize {
         .height
         .saturating_sub(3) as usize
 }
+
+/// The panels of the team tab: the header line, the open work now, the response times, the
+/// agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TeamAreas {
+    pub header: Rect,
+    pub now: Rect,
+    pub times: Rect,
+    pub agents: Rect,
+}
+
+pub fn team(main: Rect) -> TeamAreas {
+    let [header, now, times, agents] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(3),
+        Constraint::Length(6),
+        Constraint::Min(3),
+    ])
+    .areas(main);
+    TeamAreas {
+        header,
+        now,
+        times,
+        agents,
+    }
+}
+
+/// Agents that fit in the team tab's list (inside its frame, under its column titles).
+pub fn agent_rows(state: &State) -> usize {
+    team(areas(state).main).agents.height.saturating_sub(3) as usize
+}

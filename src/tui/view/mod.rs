@@ -8,6 +8,7 @@ pub mod format;
 mod inbox;
 pub mod layout;
 mod overlays;
+mod team;
 mod text;
 mod thread;
 
@@ -46,6 +47,8 @@ pub fn draw(state: &State, frame: &mut Frame) {
         overlays::picker(state, frame, frame.area());
     } else if state.screen == Screen::Campaigns {
         campaigns::draw(state, frame, areas.main);
+    } else if state.screen == Screen::Team {
+        team::draw(state, frame, areas.main);
     } else {
         if let Some(list) = areas.list {
             inbox::draw(state, frame, list);

@@ -176,7 +176,7 @@ fn help(state: &State, frame: &mut Frame, view: crate::tui::keymap::View) {
                         state.theme.style(Role::Accent),
                     ),
                     Span::styled(
-                        text::truncate(describe, column_width.saturating_sub(key_width + 2)),
+                        text::truncate_words(describe, column_width.saturating_sub(key_width + 2)),
                         state.theme.style(Role::Text),
                     ),
                 ])

@@ -391,3 +391,42 @@ fn campaign_help_lists_the_controls_for_an_owner_only() {
     assert!(!screen.contains("pause the campaign"), "{screen}");
     assert!(screen.contains("filter the list"), "{screen}");
 }
+
+/// The team tab, loaded.
+fn team(role: Role, width: u16, height: u16) -> State {
+    let mut state = inbox(width, height);
+    state.session.as_mut().unwrap().membership.role = role;
+    state.screen = Screen::Team;
+    state.team.snapshot = Some(fixtures::team());
+    state
+}
+
+#[test]
+fn team_view() {
+    snapshot("team", |w, h| team(Role::Admin, w, h));
+}
+
+#[test]
+fn team_view_while_loading_and_with_more_agents_than_fit() {
+    let mut state = team(Role::Member, 80, 24);
+    state.team.snapshot = None;
+    let screen = render(&state);
+    assert!(screen.contains("loading…"), "{screen}");
+    let mut snapshot = fixtures::team();
+    let more: Vec<_> = (0..30)
+        .map(|n| crate::store::team::AgentLoad {
+            user_id: id(900 + n),
+            name: format!("Agent {n}"),
+            role: Role::Member,
+            open: 30 - n as i64,
+            unattended: 0,
+        })
+        .collect();
+    snapshot.agents = more;
+    state.team.snapshot = Some(snapshot);
+    state.team.offset = 5;
+    let screen = render(&state);
+    assert!(screen.contains("Agent 5 "), "{screen}");
+    assert!(!screen.contains("Agent 4 "), "{screen}");
+    assert!(screen.contains("6–"), "{screen}");
+}
