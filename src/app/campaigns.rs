@@ -71,12 +71,25 @@ pub struct Created {
 }
 
 /// The message one contact of the audience would get.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Preview {
     pub wa_id: String,
     pub name: Option<String>,
     /// The text as the customer reads it, or why this contact would be skipped.
     pub text: Result<String, String>,
+}
+
+/// As JSON: `text` (null when skipped) and `skipped` (the reason, null when sent).
+impl serde::Serialize for Preview {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("Preview", 4)?;
+        out.serialize_field("wa_id", &self.wa_id)?;
+        out.serialize_field("name", &self.name)?;
+        out.serialize_field("text", &self.text.as_ref().ok())?;
+        out.serialize_field("skipped", &self.text.as_ref().err())?;
+        out.end()
+    }
 }
 
 /// Checks a definition and writes it as a DRAFT (or SCHEDULED) campaign.

@@ -21,6 +21,7 @@ use crate::cloud_api::webhook::{
 };
 use crate::config::IngestConfig;
 use crate::domain::{MessageStatus, WorkspaceId};
+use crate::store::messages::Transition;
 use crate::store::phones::{NumberError, Route};
 use crate::store::templates::TemplateKey;
 use crate::store::webhooks::{NewFailure, Outcome};
@@ -210,6 +211,11 @@ struct Run {
     record_failures: bool,
     last_reason: Option<String>,
     changed: BTreeSet<(Uuid, Uuid)>,
+    /// The status moves of the whole body, applied to the campaigns' recipient rows and
+    /// counters once, just before the commit: each campaign's counter row is then locked after
+    /// every message row the body touches, in the order the outbox's recording locks them too,
+    /// so the two cannot deadlock.
+    transitions: Vec<Transition>,
     /// The WABA of the entry being applied (`entry.id`).
     waba_id: Option<String>,
     /// Each change in a savepoint of its own (after the database refused a part).
@@ -226,6 +232,7 @@ impl Run {
             record_failures: true,
             last_reason: None,
             changed: BTreeSet::new(),
+            transitions: Vec::new(),
             waba_id: None,
             careful: false,
         }
@@ -239,12 +246,14 @@ impl Run {
         }
     }
 
-    /// Commits, then announces the changed conversations.
+    /// Moves the campaigns the body's statuses touched, commits, then announces the changed
+    /// conversations.
     async fn finish(
         &self,
         db: &Db,
-        tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     ) -> Result<(), StoreError> {
+        campaigns::apply_transitions(&mut tx, &self.transitions).await?;
         tx.commit().await?;
         let changes: Vec<(WorkspaceId, Uuid)> = self
             .changed
@@ -309,7 +318,12 @@ impl Run {
                 .apply_kind(tx, settings, notification, entry, change, &kind, &envelope)
                 .await;
         }
-        let before = (self.events, self.failures, self.changed.clone());
+        let before = (
+            self.events,
+            self.failures,
+            self.changed.clone(),
+            self.transitions.len(),
+        );
         let mut savepoint = sqlx::Acquire::begin(&mut **tx).await?;
         let result = self
             .apply_kind(
@@ -331,7 +345,9 @@ impl Run {
             Err(error @ (StoreError::Unavailable(_) | StoreError::Retry(_))) => Err(error),
             Err(error) => {
                 savepoint.rollback().await?;
-                (self.events, self.failures, self.changed) = before;
+                let moved;
+                (self.events, self.failures, self.changed, moved) = before;
+                self.transitions.truncate(moved);
                 let failure = NewFailure {
                     workspace: None,
                     phone_number_id: phone_number_id_of(&change.value),
@@ -536,11 +552,11 @@ impl Run {
             let transitions =
                 messages::apply_statuses(conn, route.workspace, route.phone_number, &reports)
                     .await?;
-            campaigns::apply_transitions(conn, &transitions).await?;
             for transition in &transitions {
                 self.changed
                     .insert((route.workspace.0, transition.conversation_id));
             }
+            self.transitions.extend(transitions);
             self.events += reports.len();
             metrics::counter!("treeex_webhook_events_total", "kind" => "status")
                 .increment(reports.len() as u64);

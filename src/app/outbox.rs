@@ -18,7 +18,7 @@ use backon::BackoffBuilder;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde_json::Value;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -407,6 +407,7 @@ impl OutboxWorker {
         // claimed (and its send slots reserved) while the current one is still leaving.
         let outstanding = Arc::new(Semaphore::new(2 * batch));
         let mut sends = JoinSet::new();
+        let (recorder, recording) = Recorder::start(self.db.clone());
         let mut last_sweep = Instant::now();
         loop {
             while sends.try_join_next().is_some() {}
@@ -419,7 +420,10 @@ impl OutboxWorker {
                 room = outstanding.clone().acquire_many_owned(batch as u32) => room,
             };
             let Ok(room) = room else { break };
-            match self.dispatch(None, room, &mut sends, &stop).await {
+            match self
+                .dispatch(None, room, &mut sends, &stop, &recorder)
+                .await
+            {
                 // A full batch: there may be more right away.
                 Ok(claimed) if claimed >= batch => continue,
                 Ok(_) => {}
@@ -441,6 +445,8 @@ impl OutboxWorker {
         // Messages still waiting for their slot give their claims back; requests in flight
         // finish and are recorded.
         while sends.join_next().await.is_some() {}
+        drop(recorder);
+        let _ = recording.await;
     }
 
     /// Sends one message now if it is due and unclaimed (`send --wait`); false when it was not
@@ -451,11 +457,20 @@ impl OutboxWorker {
             .acquire_many_owned(1)
             .await
             .map_err(|_| StoreError::Invalid("the send was stopped".into()))?;
+        let (recorder, recording) = Recorder::start(self.db.clone());
         let claimed = self
-            .dispatch(Some(message), room, &mut sends, &CancellationToken::new())
-            .await?;
+            .dispatch(
+                Some(message),
+                room,
+                &mut sends,
+                &CancellationToken::new(),
+                &recorder,
+            )
+            .await;
         while sends.join_next().await.is_some() {}
-        Ok(claimed > 0)
+        drop(recorder);
+        let _ = recording.await;
+        Ok(claimed? > 0)
     }
 
     async fn sweep(&self) {
@@ -484,6 +499,7 @@ impl OutboxWorker {
         mut room: OwnedSemaphorePermit,
         sends: &mut JoinSet<()>,
         stop: &CancellationToken,
+        recorder: &Recorder,
     ) -> Result<usize, StoreError> {
         let claimed = outbox::claim(
             &self.db,
@@ -526,9 +542,10 @@ impl OutboxWorker {
                 let permit = room.split(1);
                 let worker = self.clone();
                 let stop = stop.clone();
+                let recorder = recorder.clone();
                 sends.spawn(async move {
                     let _permit = permit;
-                    if let Err(error) = worker.deliver(message, pace, slot, &stop).await {
+                    if let Err(error) = worker.deliver(message, pace, slot, &stop, &recorder).await {
                         tracing::warn!(%error, "could not record a send; its claim will expire and be swept");
                     }
                 });
@@ -540,11 +557,12 @@ impl OutboxWorker {
     /// Waits for the send slot; a slot missed by more than [`LATE`] (the process was busy) is
     /// exchanged for a new one, so that messages held up never leave in a burst that would
     /// crowd one second over the cap.
-    async fn wait_for_slot(&self, pace: Pace, mut slot: Instant) -> Result<(), StoreError> {
+    /// Returns the slot it kept.
+    async fn wait_for_slot(&self, pace: Pace, mut slot: Instant) -> Result<Instant, StoreError> {
         loop {
             tokio::time::sleep_until(slot).await;
             if slot.elapsed() <= LATE {
-                return Ok(());
+                return Ok(slot);
             }
             slot = Instant::now()
                 + phones::reserve_slots(&self.db, pace.phone_number, 1, pace.per_second).await?;
@@ -557,19 +575,32 @@ impl OutboxWorker {
         pace: Pace,
         slot: Instant,
         stop: &CancellationToken,
+        recorder: &Recorder,
     ) -> Result<(), StoreError> {
         let Some(claimed) = self.upload_media(claimed).await? else {
             return Ok(()); // the upload failed: retried later, or the message failed
         };
-        self.wait_for_slot(pace, slot).await?;
-        if stop.is_cancelled() {
-            // Not sent: back to the queue for whichever worker runs next.
-            return outbox::release(&self.db, &self.name, claimed.message_id).await;
-        }
-        let _in_flight = self.in_flight.acquire().await;
-        if !outbox::mark_sending(&self.db, &self.name, claimed.message_id).await? {
-            return Ok(()); // the lease ran out while waiting; the sweeper gives it back
-        }
+        let mut slot = slot;
+        let in_flight = loop {
+            slot = self.wait_for_slot(pace, slot).await?;
+            if stop.is_cancelled() {
+                // Not sent: back to the queue for whichever worker runs next.
+                return outbox::release(&self.db, &self.name, claimed.message_id).await;
+            }
+            let in_flight = self.in_flight.acquire().await;
+            if !outbox::mark_sending(&self.db, &self.name, claimed.message_id).await? {
+                return Ok(()); // the lease ran out while waiting; the sweeper gives it back
+            }
+            if slot.elapsed() <= LATE {
+                break in_flight;
+            }
+            // Held up between its slot and the request (a busy database, no request free):
+            // leaving now could crowd a second over the cap, so it takes a new slot.
+            drop(in_flight);
+            outbox::unmark_sending(&self.db, &self.name, claimed.message_id).await?;
+            slot = Instant::now()
+                + phones::reserve_slots(&self.db, pace.phone_number, 1, pace.per_second).await?;
+        };
         let Some(to) = claimed.to_wa_id.clone() else {
             return self
                 .fail(
@@ -589,40 +620,17 @@ impl OutboxWorker {
             .graph
             .send_body(&token, &claimed.phone_number_id, &body)
             .await;
+        drop(in_flight);
         match answer {
             Ok(accepted) => {
                 metrics::counter!("treeex_sends_total", "result" => "sent").increment(1);
-                let mut tx = self.db.pool().begin().await?;
-                if let Some((workspace, phone_number, conversation)) = outbox::record_sent(
-                    &mut tx,
-                    claimed.message_id,
-                    &accepted.wa_message_id,
-                    Utc::now(),
-                )
-                .await?
-                {
-                    let mut moved = vec![Transition {
+                recorder
+                    .record(outbox::Accepted {
                         message_id: claimed.message_id,
-                        conversation_id: conversation,
-                        from: MessageStatus::Pending,
-                        to: MessageStatus::Sent,
-                    }];
-                    moved.extend(
-                        messages::apply_parked(
-                            &mut tx,
-                            workspace,
-                            phone_number,
-                            &accepted.wa_message_id,
-                        )
-                        .await?,
-                    );
-                    campaigns::apply_transitions(&mut tx, &moved).await?;
-                    tx.commit().await?;
-                    events::announce(&self.db, &[(workspace, conversation)]).await;
-                } else {
-                    // Its status webhook got there first and settled it: only the outbox row goes.
-                    tx.commit().await?;
-                }
+                        wa_message_id: accepted.wa_message_id,
+                        at: Utc::now(),
+                    })
+                    .await;
                 Ok(())
             }
             Err(error) if error.is_ambiguous() => {
@@ -740,6 +748,144 @@ impl OutboxWorker {
         }
         Ok(())
     }
+}
+
+/// Records accepted sends in groups: each answer from Meta waits for the group being written
+/// and goes into the next, one transaction for all. A send per transaction would make every
+/// send of a campaign wait for the lock on the campaign's counters, and pay a commit and a
+/// NOTIFY each; grouped, the rate is bounded by Meta's pace, not by the database's round trips.
+/// An answer that could not be recorded leaves its message `sending`: the sweeper makes it
+/// ambiguous and its status webhook settles it, as after a crash.
+#[derive(Clone)]
+struct Recorder {
+    queue: mpsc::UnboundedSender<Answer>,
+}
+
+/// One accepted send waiting to be recorded, and who waits for that.
+struct Answer {
+    accepted: outbox::Accepted,
+    done: oneshot::Sender<()>,
+    /// Groups that found its message held by another transaction.
+    held: u32,
+}
+
+/// The most answers recorded in one transaction.
+const RECORD_GROUP: usize = 512;
+
+/// How often an answer whose message another transaction holds is tried again before it is
+/// left to the sweeper and its status webhook.
+const HELD_TRIES: u32 = 100;
+
+impl Recorder {
+    /// The recorder and its task, which ends once every clone of the recorder is dropped and
+    /// what they handed in is recorded.
+    fn start(db: Db) -> (Self, tokio::task::JoinHandle<()>) {
+        let (queue, mut answers) = mpsc::unbounded_channel::<Answer>();
+        let task = tokio::spawn(async move {
+            let mut group: Vec<Answer> = Vec::new();
+            let mut held: Vec<Answer> = Vec::new();
+            loop {
+                if held.is_empty() {
+                    if answers.recv_many(&mut group, RECORD_GROUP).await == 0 {
+                        break;
+                    }
+                } else {
+                    // The transaction holding them is a webhook's, done in milliseconds.
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    group.append(&mut held);
+                    while group.len() < RECORD_GROUP {
+                        match answers.try_recv() {
+                            Ok(answer) => group.push(answer),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                let accepted: Vec<outbox::Accepted> =
+                    group.iter().map(|a| a.accepted.clone()).collect();
+                let again = match record_group(&db, &accepted).await {
+                    Ok(again) => again,
+                    Err(error) => {
+                        tracing::warn!(%error, sends = accepted.len(), "could not record sends Meta accepted; their status webhooks will settle them");
+                        Vec::new()
+                    }
+                };
+                for mut answer in group.drain(..) {
+                    if again.contains(&answer.accepted.message_id) && answer.held < HELD_TRIES {
+                        answer.held += 1;
+                        held.push(answer);
+                    } else {
+                        // Its sender learns the answer is written (or will be settled).
+                        let _ = answer.done.send(());
+                    }
+                }
+            }
+        });
+        (Self { queue }, task)
+    }
+
+    /// Hands in one accepted send and waits until its group is written.
+    async fn record(&self, accepted: outbox::Accepted) {
+        let (done, written) = oneshot::channel();
+        let answer = Answer {
+            accepted,
+            done,
+            held: 0,
+        };
+        if self.queue.send(answer).is_ok() {
+            let _ = written.await;
+        }
+    }
+}
+
+/// One group of accepted sends in one transaction (run again when the database asks): the
+/// messages become `sent`, statuses that beat Meta's answer are applied, the campaigns'
+/// recipient rows and counters move, and the conversations are announced once. Returns the
+/// sends whose message another transaction held, to be tried again.
+async fn record_group(db: &Db, accepted: &[outbox::Accepted]) -> Result<Vec<Uuid>, StoreError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match try_record_group(db, accepted).await {
+            Err(StoreError::Retry(_)) if attempt < 3 => continue,
+            result => return result,
+        }
+    }
+}
+
+async fn try_record_group(db: &Db, accepted: &[outbox::Accepted]) -> Result<Vec<Uuid>, StoreError> {
+    let mut tx = db.pool().begin().await?;
+    let group = outbox::record_sent(&mut tx, accepted).await?;
+    let mut moved = Vec::with_capacity(group.recorded.len());
+    for sent in &group.recorded {
+        moved.push(Transition {
+            message_id: sent.message_id,
+            conversation_id: sent.conversation_id,
+            from: MessageStatus::Pending,
+            to: MessageStatus::Sent,
+        });
+        if sent.parked {
+            moved.extend(
+                messages::apply_parked(
+                    &mut tx,
+                    WorkspaceId(sent.workspace_id),
+                    sent.phone_number_id,
+                    &sent.wa_message_id,
+                )
+                .await?,
+            );
+        }
+    }
+    campaigns::apply_transitions(&mut tx, &moved).await?;
+    tx.commit().await?;
+    let mut changed: Vec<(WorkspaceId, Uuid)> = group
+        .recorded
+        .iter()
+        .map(|sent| (WorkspaceId(sent.workspace_id), sent.conversation_id))
+        .collect();
+    changed.sort_unstable_by_key(|(w, c)| (w.0, *c));
+    changed.dedup();
+    events::announce(db, &changed).await;
+    Ok(group.held)
 }
 
 /// The wait before attempt `attempts + 1`: growing by `factor` from `first`, capped at

@@ -290,7 +290,8 @@ pub async fn apply_statuses(
 }
 
 /// Gives their wamid to outbound messages whose send left without an answer, when a status
-/// names them by id, and takes them out of the outbox: Meta has them.
+/// names them by id, and takes them out of the outbox: Meta has them. The messages are locked
+/// in id order, as the outbox's recording of sends locks them, so the two cannot deadlock.
 async fn settle_ambiguous(
     conn: &mut PgConnection,
     workspace: WorkspaceId,
@@ -305,11 +306,16 @@ async fn settle_ambiguous(
         return Ok(());
     }
     sqlx::query(
-        "WITH settled AS ( \
-             UPDATE messages m SET wa_message_id = i.wamid, updated_at = now() \
-             FROM UNNEST($3::uuid[], $4::text[]) AS i (id, wamid) \
-             WHERE m.id = i.id AND m.workspace_id = $1 AND m.phone_number_id = $2 \
+        "WITH i AS ( \
+             SELECT DISTINCT ON (id) * FROM UNNEST($3::uuid[], $4::text[]) AS i (id, wamid)), \
+         locked AS ( \
+             SELECT m.id, i.wamid FROM messages m JOIN i ON i.id = m.id \
+             WHERE m.workspace_id = $1 AND m.phone_number_id = $2 \
                AND m.direction = 'OUTBOUND' AND m.wa_message_id IS NULL \
+             ORDER BY m.id FOR UPDATE OF m), \
+         settled AS ( \
+             UPDATE messages m SET wa_message_id = l.wamid, updated_at = now() \
+             FROM locked l WHERE m.id = l.id AND m.wa_message_id IS NULL \
              RETURNING m.id) \
          DELETE FROM outbox o USING settled WHERE o.message_id = settled.id",
     )

@@ -99,30 +99,115 @@ pub async fn mark_sending(db: &Db, worker: &str, message: Uuid) -> Result<bool, 
     Ok(marked == 1)
 }
 
-/// Meta accepted it: the message gets its wamid and `sent`, leaves the outbox, and picks up any
-/// statuses that arrived before this answer did.
-pub async fn record_sent(
-    conn: &mut PgConnection,
-    message: Uuid,
-    wa_message_id: &str,
-    at: DateTime<Utc>,
-) -> Result<Option<(WorkspaceId, Uuid, Uuid)>, StoreError> {
-    sqlx::query("DELETE FROM outbox WHERE message_id = $1")
-        .bind(message)
-        .execute(&mut *conn)
-        .await?;
-    let row: Option<(Uuid, Uuid, Uuid)> = sqlx::query_as(
-        "UPDATE messages SET wa_message_id = $2, status = 'sent', sent_at = LEAST(sent_at, $3), \
-             updated_at = now() \
-         WHERE id = $1 AND status = 'pending' \
-         RETURNING workspace_id, phone_number_id, conversation_id",
+/// Takes back the mark of a message that did not leave after all (it missed its send slot):
+/// claimed again, its attempt not counted.
+pub async fn unmark_sending(db: &Db, worker: &str, message: Uuid) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'claimed', attempts = attempts - 1 \
+         WHERE message_id = $1 AND claimed_by = $2 AND state = 'sending'",
     )
     .bind(message)
-    .bind(wa_message_id)
-    .bind(at)
-    .fetch_optional(conn)
+    .bind(worker)
+    .execute(db.pool())
     .await?;
-    Ok(row.map(|(w, p, c)| (WorkspaceId(w), p, c)))
+    Ok(())
+}
+
+/// One send Meta accepted.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub message_id: Uuid,
+    pub wa_message_id: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A message recorded as sent, with what the caller needs to apply its parked statuses.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Recorded {
+    pub message_id: Uuid,
+    pub workspace_id: Uuid,
+    pub phone_number_id: Uuid,
+    pub conversation_id: Uuid,
+    pub wa_message_id: String,
+    /// Statuses for its wamid arrived before Meta's answer and wait in `parked_statuses`.
+    pub parked: bool,
+}
+
+/// What a group of accepted sends came to.
+#[derive(Debug, Default)]
+pub struct RecordedGroup {
+    pub recorded: Vec<Recorded>,
+    /// Sends whose message another transaction holds (a status webhook settling it): not
+    /// recorded now, to be tried again in a later group.
+    pub held: Vec<Uuid>,
+}
+
+/// Meta accepted them: each message gets its wamid and `sent` and leaves the outbox, in one
+/// statement for the whole group. A message a status webhook settled first is left as it is
+/// (the webhook took it out of the outbox). A message another transaction holds is skipped
+/// rather than waited for: a status webhook settling it may be waiting in turn for a message
+/// this group holds, and waiting both ways is a deadlock.
+pub async fn record_sent(
+    conn: &mut PgConnection,
+    accepted: &[Accepted],
+) -> Result<RecordedGroup, StoreError> {
+    if accepted.is_empty() {
+        return Ok(RecordedGroup::default());
+    }
+    let ids: Vec<Uuid> = accepted.iter().map(|a| a.message_id).collect();
+    let wamids: Vec<&str> = accepted.iter().map(|a| a.wa_message_id.as_str()).collect();
+    let times: Vec<DateTime<Utc>> = accepted.iter().map(|a| a.at).collect();
+    let recorded: Vec<Recorded> = sqlx::query_as(
+        "WITH a AS ( \
+             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[]) AS a (id, wamid, at)), \
+         locked AS ( \
+             SELECT m.id, a.wamid, a.at FROM messages m JOIN a ON a.id = m.id \
+             WHERE m.status = 'pending' AND m.wa_message_id IS NULL \
+             ORDER BY m.id FOR UPDATE OF m SKIP LOCKED), \
+         sent AS ( \
+             UPDATE messages m SET wa_message_id = l.wamid, status = 'sent', \
+                 sent_at = LEAST(m.sent_at, l.at), updated_at = now() \
+             FROM locked l WHERE m.id = l.id \
+             RETURNING m.id, m.workspace_id, m.phone_number_id, m.conversation_id, \
+                       m.wa_message_id) \
+         SELECT s.id AS message_id, s.workspace_id, s.phone_number_id, s.conversation_id, \
+                s.wa_message_id, EXISTS ( \
+                    SELECT 1 FROM parked_statuses p \
+                    WHERE p.phone_number_id = s.phone_number_id \
+                      AND p.wa_message_id = s.wa_message_id) AS parked \
+         FROM sent s",
+    )
+    .bind(&ids)
+    .bind(&wamids)
+    .bind(&times)
+    .fetch_all(&mut *conn)
+    .await?;
+    let done: Vec<Uuid> = recorded.iter().map(|r| r.message_id).collect();
+    sqlx::query(
+        "DELETE FROM outbox o USING ( \
+             SELECT message_id FROM outbox WHERE message_id = ANY($1) \
+             ORDER BY message_id FOR UPDATE) l \
+         WHERE o.message_id = l.message_id",
+    )
+    .bind(&done)
+    .execute(&mut *conn)
+    .await?;
+    // Not recorded and, as far as this transaction sees, still waiting for its answer: held by
+    // another transaction.
+    let held = if done.len() == ids.len() {
+        Vec::new()
+    } else {
+        sqlx::query_scalar(
+            "SELECT id FROM messages \
+             WHERE id = ANY($1) AND NOT id = ANY($2) \
+               AND status = 'pending' AND wa_message_id IS NULL",
+        )
+        .bind(&ids)
+        .bind(&done)
+        .fetch_all(conn)
+        .await?
+    };
+    Ok(RecordedGroup { recorded, held })
 }
 
 /// It will not be sent: the message fails with Meta's (or treeex's) reason.
@@ -133,10 +218,7 @@ pub async fn record_failed(
     title: &str,
     details: Option<&str>,
 ) -> Result<Option<(WorkspaceId, Uuid)>, StoreError> {
-    sqlx::query("DELETE FROM outbox WHERE message_id = $1")
-        .bind(message)
-        .execute(&mut *conn)
-        .await?;
+    // The message before its outbox row, the order every writer locks them in.
     let row: Option<(Uuid, Uuid)> = sqlx::query_as(
         "UPDATE messages SET status = 'failed', failed_at = now(), error_code = $2, \
              error_title = $3, error_details = $4, updated_at = now() \
@@ -146,8 +228,12 @@ pub async fn record_failed(
     .bind(code)
     .bind(title)
     .bind(details)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?;
+    sqlx::query("DELETE FROM outbox WHERE message_id = $1")
+        .bind(message)
+        .execute(conn)
+        .await?;
     Ok(row.map(|(w, c)| (WorkspaceId(w), c)))
 }
 
