@@ -277,7 +277,7 @@ impl Default for RunnerSettings {
         Self {
             lease: Duration::from_secs(10),
             tick: Duration::from_millis(100),
-            lead: Duration::from_secs(1),
+            lead: Duration::from_secs(2),
             batch: 500,
         }
     }
@@ -376,13 +376,22 @@ impl CampaignRunner {
         let workspace = WorkspaceId(campaign.workspace_id);
         let waiting = campaigns::in_outbox(&self.db, workspace, campaign.id).await?;
         let target = (f64::from(campaign.mps) * self.settings.lead.as_secs_f64()).ceil() as i64;
-        let target = target.clamp(1, self.settings.batch);
+        let target = target.max(1);
         if waiting * 2 > target {
             return Ok(false);
         }
-        let enqueued = self
-            .enqueue(workspace, campaign.id, target - waiting)
-            .await?;
+        let mut enqueued = 0;
+        let mut wanted = target - waiting;
+        while wanted > 0 {
+            let taken = self
+                .enqueue(workspace, campaign.id, wanted.min(self.settings.batch))
+                .await?;
+            if taken == 0 {
+                break;
+            }
+            enqueued += taken;
+            wanted -= taken as i64;
+        }
         if enqueued > 0 {
             if let Err(error) = events::wake_outbox(&self.db).await {
                 tracing::warn!(%error, "could not wake the outbox workers; they poll every second");

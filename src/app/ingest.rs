@@ -8,7 +8,7 @@
 //! webhook failure and the rest goes on; only a database that cannot take the body fails it, so
 //! that Meta retries. After commit, a NOTIFY names every conversation that changed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -21,7 +21,7 @@ use crate::cloud_api::webhook::{
 };
 use crate::config::IngestConfig;
 use crate::domain::{MessageStatus, WorkspaceId};
-use crate::store::messages::Transition;
+use crate::store::messages::{StatusReport, Transition};
 use crate::store::phones::{NumberError, Route};
 use crate::store::templates::TemplateKey;
 use crate::store::webhooks::{NewFailure, Outcome};
@@ -131,6 +131,7 @@ async fn receive_once(
                 .await?;
         }
     }
+    run.apply_gathered_statuses(&mut tx).await?;
     let outcome = run.outcome();
     webhooks::set_outcome(&mut tx, archive_id, outcome, run.events, run.failures).await?;
     run.finish(db, tx).await?;
@@ -216,6 +217,12 @@ struct Run {
     /// every message row the body touches, in the order the outbox's recording locks them too,
     /// so the two cannot deadlock.
     transitions: Vec<Transition>,
+    /// The body's status reports per number, applied together once every change is read (one
+    /// statement per number instead of one per change: Meta sends each status of a batch as a
+    /// change of its own). In careful mode each change applies its own at once instead.
+    statuses: Vec<(Route, Vec<StatusReport>)>,
+    /// The numbers' routes already looked up in this body.
+    routes: HashMap<String, Option<Route>>,
     /// The WABA of the entry being applied (`entry.id`).
     waba_id: Option<String>,
     /// Each change in a savepoint of its own (after the database refused a part).
@@ -233,6 +240,8 @@ impl Run {
             last_reason: None,
             changed: BTreeSet::new(),
             transitions: Vec::new(),
+            statuses: Vec::new(),
+            routes: HashMap::new(),
             waba_id: None,
             careful: false,
         }
@@ -244,6 +253,30 @@ impl Run {
             (0, _) => Outcome::Unapplied,
             _ => Outcome::Partial,
         }
+    }
+
+    async fn apply_statuses(
+        &mut self,
+        conn: &mut PgConnection,
+        route: Route,
+        reports: &[StatusReport],
+    ) -> Result<(), StoreError> {
+        let transitions =
+            messages::apply_statuses(conn, route.workspace, route.phone_number, reports).await?;
+        for transition in &transitions {
+            self.changed
+                .insert((route.workspace.0, transition.conversation_id));
+        }
+        self.transitions.extend(transitions);
+        Ok(())
+    }
+
+    /// Applies the status reports the body's changes gathered, one statement per number.
+    async fn apply_gathered_statuses(&mut self, conn: &mut PgConnection) -> Result<(), StoreError> {
+        for (route, reports) in std::mem::take(&mut self.statuses) {
+            self.apply_statuses(conn, route, &reports).await?;
+        }
+        Ok(())
     }
 
     /// Moves the campaigns the body's statuses touched, commits, then announces the changed
@@ -486,7 +519,15 @@ impl Run {
         value: &MessagesValue,
     ) -> Result<(), StoreError> {
         let phone_number_id = value.metadata.phone_number_id.clone();
-        let Some(route) = phones::route(conn, &phone_number_id).await? else {
+        let route = match self.routes.get(&phone_number_id) {
+            Some(route) => *route,
+            None => {
+                let route = phones::route(conn, &phone_number_id).await?;
+                self.routes.insert(phone_number_id.clone(), route);
+                route
+            }
+        };
+        let Some(route) = route else {
             let failure = NewFailure {
                 workspace: None,
                 phone_number_id: Some(phone_number_id.clone()),
@@ -549,17 +590,17 @@ impl Run {
             }
         }
         if !reports.is_empty() {
-            let transitions =
-                messages::apply_statuses(conn, route.workspace, route.phone_number, &reports)
-                    .await?;
-            for transition in &transitions {
-                self.changed
-                    .insert((route.workspace.0, transition.conversation_id));
-            }
-            self.transitions.extend(transitions);
             self.events += reports.len();
             metrics::counter!("treeex_webhook_events_total", "kind" => "status")
                 .increment(reports.len() as u64);
+            if self.careful {
+                self.apply_statuses(conn, route, &reports).await?;
+            } else {
+                match self.statuses.iter_mut().find(|(r, _)| *r == route) {
+                    Some((_, pending)) => pending.extend(reports),
+                    None => self.statuses.push((route, reports)),
+                }
+            }
         }
         for error in &value.errors {
             let occurred_at = entry

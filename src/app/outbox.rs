@@ -11,11 +11,14 @@
 //! processes may run at once. A media message's file is uploaded to Meta just before the message
 //! leaves (`app::media`), and the send names it by Meta's media id.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backon::BackoffBuilder;
 use chrono::{DateTime, Utc};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use secrecy::SecretString;
 use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
@@ -303,25 +306,35 @@ fn media_preview(file: &Staged) -> String {
 /// How often expired claims are taken back.
 const SWEEP_EVERY: Duration = Duration::from_secs(10);
 
-/// How late a send may leave after its slot before it takes a new one.
-const LATE: Duration = Duration::from_millis(20);
-
 /// A number's pace: evenly spaced sends a hair under its cap, so that network jitter between
-/// here and Meta cannot make any one second hold more than `mps`.
-#[derive(Debug, Clone, Copy)]
+/// here and Meta cannot make any one second hold more than `mps`. Two things keep it: the send
+/// slots reserved in the database for each batch keep the processes sending for one number
+/// apart, and within a process the number's limiter keeps any two sends at least a period
+/// apart, so messages held up past their slots (a busy machine, a slow database) leave evenly
+/// once they can, never in a burst. A late message is not given a new slot: under load, every
+/// message asking the database for one again was what kept them late.
+#[derive(Clone)]
 struct Pace {
-    phone_number: Uuid,
     per_second: f64,
     period: Duration,
+    limiter: Arc<DefaultDirectRateLimiter>,
 }
 
 impl Pace {
-    fn new(phone_number: Uuid, mps: i32) -> Self {
-        let per_second = f64::from(mps.max(1)) * 0.97;
+    fn per_second(mps: i32) -> f64 {
+        f64::from(mps.max(1)) * 0.97
+    }
+
+    fn new(mps: i32) -> Self {
+        let per_second = Self::per_second(mps);
+        let period = Duration::from_secs_f64(1.0 / per_second);
+        let quota = Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::MIN);
         Pace {
-            phone_number,
             per_second,
-            period: Duration::from_secs_f64(1.0 / per_second),
+            period,
+            limiter: Arc::new(RateLimiter::direct(quota)),
         }
     }
 }
@@ -366,6 +379,8 @@ pub struct OutboxWorker {
     in_flight: Arc<Semaphore>,
     /// Where the files of media messages are, for their upload.
     media: Option<MediaStore>,
+    /// Each number's pace in this process.
+    paces: Arc<Mutex<HashMap<Uuid, Pace>>>,
 }
 
 impl OutboxWorker {
@@ -377,6 +392,7 @@ impl OutboxWorker {
             in_flight: Arc::new(Semaphore::new(settings.concurrency.max(1))),
             settings,
             media: None,
+            paces: Arc::default(),
         }
     }
 
@@ -433,6 +449,7 @@ impl OutboxWorker {
                 match listener.as_mut() {
                     Some(listener) => {
                         let _ = tokio::time::timeout(Duration::from_secs(1), listener.recv()).await;
+                        while listener.next_buffered().is_some() {}
                     }
                     None => tokio::time::sleep(Duration::from_secs(1)).await,
                 }
@@ -447,6 +464,19 @@ impl OutboxWorker {
         while sends.join_next().await.is_some() {}
         drop(recorder);
         let _ = recording.await;
+    }
+
+    /// The number's pace in this process, made again when its rate changed.
+    fn pace(&self, phone_number: Uuid, mps: i32) -> Pace {
+        let mut paces = self.paces.lock().unwrap_or_else(|e| e.into_inner());
+        match paces.get(&phone_number) {
+            Some(pace) if pace.per_second == Pace::per_second(mps) => pace.clone(),
+            _ => {
+                let pace = Pace::new(mps);
+                paces.insert(phone_number, pace.clone());
+                pace
+            }
+        }
     }
 
     /// Sends one message now if it is due and unclaimed (`send --wait`); false when it was not
@@ -521,7 +551,7 @@ impl OutboxWorker {
             }
         }
         for (phone_number, mps, messages) in by_number {
-            let pace = Pace::new(phone_number, mps);
+            let pace = self.pace(phone_number, mps);
             let first = match phones::reserve_slots(
                 &self.db,
                 phone_number,
@@ -543,9 +573,10 @@ impl OutboxWorker {
                 let worker = self.clone();
                 let stop = stop.clone();
                 let recorder = recorder.clone();
+                let pace = pace.clone();
                 sends.spawn(async move {
                     let _permit = permit;
-                    if let Err(error) = worker.deliver(message, pace, slot, &stop, &recorder).await {
+                    if let Err(error) = worker.deliver(message, &pace, slot, &stop, &recorder).await {
                         tracing::warn!(%error, "could not record a send; its claim will expire and be swept");
                     }
                 });
@@ -554,25 +585,10 @@ impl OutboxWorker {
         Ok(count)
     }
 
-    /// Waits for the send slot; a slot missed by more than [`LATE`] (the process was busy) is
-    /// exchanged for a new one, so that messages held up never leave in a burst that would
-    /// crowd one second over the cap.
-    /// Returns the slot it kept.
-    async fn wait_for_slot(&self, pace: Pace, mut slot: Instant) -> Result<Instant, StoreError> {
-        loop {
-            tokio::time::sleep_until(slot).await;
-            if slot.elapsed() <= LATE {
-                return Ok(slot);
-            }
-            slot = Instant::now()
-                + phones::reserve_slots(&self.db, pace.phone_number, 1, pace.per_second).await?;
-        }
-    }
-
     async fn deliver(
         &self,
         claimed: Claimed,
-        pace: Pace,
+        pace: &Pace,
         slot: Instant,
         stop: &CancellationToken,
         recorder: &Recorder,
@@ -580,27 +596,16 @@ impl OutboxWorker {
         let Some(claimed) = self.upload_media(claimed).await? else {
             return Ok(()); // the upload failed: retried later, or the message failed
         };
-        let mut slot = slot;
-        let in_flight = loop {
-            slot = self.wait_for_slot(pace, slot).await?;
-            if stop.is_cancelled() {
-                // Not sent: back to the queue for whichever worker runs next.
-                return outbox::release(&self.db, &self.name, claimed.message_id).await;
-            }
-            let in_flight = self.in_flight.acquire().await;
-            if !outbox::mark_sending(&self.db, &self.name, claimed.message_id).await? {
-                return Ok(()); // the lease ran out while waiting; the sweeper gives it back
-            }
-            if slot.elapsed() <= LATE {
-                break in_flight;
-            }
-            // Held up between its slot and the request (a busy database, no request free):
-            // leaving now could crowd a second over the cap, so it takes a new slot.
-            drop(in_flight);
-            outbox::unmark_sending(&self.db, &self.name, claimed.message_id).await?;
-            slot = Instant::now()
-                + phones::reserve_slots(&self.db, pace.phone_number, 1, pace.per_second).await?;
-        };
+        tokio::time::sleep_until(slot).await;
+        if stop.is_cancelled() {
+            // Not sent: back to the queue for whichever worker runs next.
+            return outbox::release(&self.db, &self.name, claimed.message_id).await;
+        }
+        let in_flight = self.in_flight.acquire().await;
+        if !outbox::mark_sending(&self.db, &self.name, claimed.message_id).await? {
+            return Ok(()); // the lease ran out while waiting; the sweeper gives it back
+        }
+        pace.limiter.until_ready().await;
         let Some(to) = claimed.to_wa_id.clone() else {
             return self
                 .fail(

@@ -99,20 +99,6 @@ pub async fn mark_sending(db: &Db, worker: &str, message: Uuid) -> Result<bool, 
     Ok(marked == 1)
 }
 
-/// Takes back the mark of a message that did not leave after all (it missed its send slot):
-/// claimed again, its attempt not counted.
-pub async fn unmark_sending(db: &Db, worker: &str, message: Uuid) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE outbox SET state = 'claimed', attempts = attempts - 1 \
-         WHERE message_id = $1 AND claimed_by = $2 AND state = 'sending'",
-    )
-    .bind(message)
-    .bind(worker)
-    .execute(db.pool())
-    .await?;
-    Ok(())
-}
-
 /// One send Meta accepted.
 #[derive(Debug, Clone)]
 pub struct Accepted {

@@ -112,6 +112,10 @@ impl MediaFetcher {
                 match listener.as_mut() {
                     Some(listener) => {
                         let _ = tokio::time::timeout(Duration::from_secs(1), listener.recv()).await;
+                        // One pass answers every change announced so far: a busy campaign
+                        // announces thousands a second, and a listener that falls behind holds
+                        // up PostgreSQL's notification queue.
+                        while listener.next_buffered().is_some() {}
                     }
                     None => tokio::time::sleep(Duration::from_secs(1)).await,
                 }
