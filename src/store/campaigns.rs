@@ -121,6 +121,7 @@ pub async fn failure_reasons(
         "SELECT error_code, min(error_details) AS error_details, count(*) AS count \
          FROM campaign_messages \
          WHERE workspace_id = $1 AND campaign_id = $2 AND status = 'failed' \
+           AND error_details IS NOT NULL \
          GROUP BY error_code ORDER BY count(*) DESC, error_code NULLS LAST LIMIT $3",
     )
     .bind(workspace.0)
@@ -152,7 +153,8 @@ pub async fn apply_transitions(
              UPDATE campaign_messages cm SET \
                  status = (CASE WHEN t.new = 'played' THEN 'read' ELSE t.new::text END)::campaign_message_status, \
                  error_code = CASE WHEN t.new = 'failed' THEN m.error_code END, \
-                 error_details = CASE WHEN t.new = 'failed' THEN m.error_details END, \
+                 error_details = CASE WHEN t.new = 'failed' \
+                     THEN COALESCE(m.error_details, m.error_title, 'the message failed') END, \
                  updated_at = now() \
              FROM t JOIN messages m ON m.id = t.message_id \
              WHERE cm.message_id = t.message_id \
