@@ -179,6 +179,15 @@ fn check_template(found: &templates::Template, parameters: &[String]) -> Result<
             found.name, found.language, found.status
         )));
     }
+    if let Some(format) = template::media_header(&found.components) {
+        return Err(refused(format!(
+            "template `{}` ({}) has a {} header, and campaigns send templates with a text \
+             header or none",
+            found.name,
+            found.language,
+            format.to_ascii_lowercase()
+        )));
+    }
     template::check_parameters(&found.name, &found.components, parameters)
         .map_err(|e| refused(e.0))?;
     Ok(())

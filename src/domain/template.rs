@@ -51,6 +51,15 @@ fn text_of(component: Option<&Value>) -> Option<&str> {
     component?.get("text")?.as_str()
 }
 
+/// The format of the template's media header (IMAGE, VIDEO, DOCUMENT, LOCATION), if it has one:
+/// such a header needs a file or a place with every send.
+pub fn media_header(components: &Value) -> Option<&str> {
+    component(components, "HEADER")?
+        .get("format")?
+        .as_str()
+        .filter(|f| !f.eq_ignore_ascii_case("TEXT"))
+}
+
 pub fn variables(components: &Value) -> Variables {
     let header = component(components, "HEADER").filter(|h| {
         h.get("format")
@@ -176,6 +185,20 @@ mod tests {
                 { "type": "QUICK_REPLY", "text": "Track" },
                 { "type": "URL", "text": "Details", "url": "https://example.com/o/{{1}}" } ] }
         ])
+    }
+
+    #[test]
+    fn a_media_header_is_told_from_a_text_header() {
+        assert_eq!(media_header(&order_update()), None);
+        let image = json!([
+            { "type": "HEADER", "format": "IMAGE" },
+            { "type": "BODY", "text": "New in store" }
+        ]);
+        assert_eq!(media_header(&image), Some("IMAGE"));
+        assert_eq!(
+            media_header(&json!([{ "type": "BODY", "text": "Hi" }])),
+            None
+        );
     }
 
     #[test]

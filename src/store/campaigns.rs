@@ -12,9 +12,6 @@ use crate::domain::campaign::Audience;
 use crate::domain::{CampaignStatus, MessageStatus, WorkspaceId};
 
 /// A campaign as the CLI and the dashboards show it; fields carry the schema's column names.
-/// `queued` counts recipients whose message is not written yet, `in_flight` those whose message
-/// is written and not yet answered by Meta (`unknown` of them: a send a crash left ambiguous,
-/// waiting for its status webhook).
 #[derive(Debug, Clone, PartialEq, FromRow, serde::Serialize)]
 pub struct Campaign {
     pub id: Uuid,
