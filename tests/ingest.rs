@@ -758,6 +758,40 @@ async fn stop_and_start_words_set_consent_once_and_are_recorded() {
 }
 
 #[tokio::test]
+async fn a_stop_in_the_same_second_as_an_opt_in_opts_out() {
+    let f = Fixture::new().await;
+    // Opted in at 100.4 s (an import); Meta stamps the STOP with the whole second, 100.
+    sqlx::query("INSERT INTO contacts (id, workspace_id, wa_id, opted_in, opted_in_at) VALUES (gen_random_uuid(), $1, $2, true, to_timestamp(100.4))")
+        .bind(f.workspace.0)
+        .bind(CUSTOMER)
+        .execute(f.pool())
+        .await
+        .unwrap();
+    f.inbound(item("wamid.S1", 100, "text", json!({ "body": "STOP" })))
+        .await;
+    let opted_in: bool = sqlx::query_scalar("SELECT opted_in FROM contacts")
+        .fetch_one(f.pool())
+        .await
+        .unwrap();
+    assert!(
+        !opted_in,
+        "a STOP in the second of the opt-in must opt the contact out"
+    );
+    // A STOP from a second before the opt-in stays older, and changes nothing.
+    sqlx::query("UPDATE contacts SET opted_in = true, opted_in_at = to_timestamp(200.4)")
+        .execute(f.pool())
+        .await
+        .unwrap();
+    f.inbound(item("wamid.S2", 199, "text", json!({ "body": "STOP" })))
+        .await;
+    let opted_in: bool = sqlx::query_scalar("SELECT opted_in FROM contacts")
+        .fetch_one(f.pool())
+        .await
+        .unwrap();
+    assert!(opted_in, "an older STOP must not override a newer opt-in");
+}
+
+#[tokio::test]
 async fn value_errors_are_recorded_against_the_number() {
     let f = Fixture::new().await;
     let body = envelope(

@@ -202,6 +202,8 @@ pub async fn upsert_from_webhook(
 
 /// Records a consent change caused by a message (a stop or start keyword, an opt-out button).
 /// A redelivered message records it once, and an older change never overrides a newer one.
+/// Meta's times are whole seconds, so a change recorded here within the same second (an import,
+/// an agent's toggle) counts as no newer than the customer's message: the customer's word wins.
 pub async fn record_consent(
     conn: &mut PgConnection,
     workspace: WorkspaceId,
@@ -234,7 +236,8 @@ pub async fn record_consent(
              opted_out_at = CASE WHEN NOT $3 THEN $4 ELSE opted_out_at END, \
              updated_at = now() \
          WHERE workspace_id = $1 AND id = $2 \
-           AND (GREATEST(opted_in_at, opted_out_at) IS NULL OR GREATEST(opted_in_at, opted_out_at) <= $4)",
+           AND (GREATEST(opted_in_at, opted_out_at) IS NULL \
+                OR date_trunc('second', GREATEST(opted_in_at, opted_out_at)) <= $4)",
     )
     .bind(workspace.0)
     .bind(contact)
