@@ -1240,6 +1240,50 @@ async fn stays_stopped(
     }
 }
 
+/// The value of `treeex_campaign_recipients` for one campaign and stage in a /metrics text.
+fn campaign_gauge(metrics: &str, id: Uuid, stage: &str) -> Option<f64> {
+    let campaign = format!("campaign=\"{id}\"");
+    let stage = format!("stage=\"{stage}\"");
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("treeex_campaign_recipients{"))
+        .find(|l| l.contains(&campaign) && l.contains(&stage))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_show_a_paused_campaigns_progress_from_its_counters() {
+    const CONTACTS: usize = 60;
+    let world = World::start(20, |_| {}).await;
+    let (id, _) = campaign_under_way(&world, CONTACTS, 10).await;
+    world.control(id, Role::Admin, Move::Pause).await.unwrap();
+    until_stopped(&world, id).await;
+    let campaign = world.campaign(id).await;
+    let metrics_url = world.webhook_url.replace("/webhook", "/metrics");
+    let text = world
+        .http
+        .get(&metrics_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        campaign_gauge(&text, id, "total"),
+        Some(CONTACTS as f64),
+        "{text}"
+    );
+    assert_eq!(
+        campaign_gauge(&text, id, "sent"),
+        Some(f64::from(campaign.sent_count)),
+        "{text}"
+    );
+    assert!(campaign.sent_count >= 10 && (campaign.sent_count as usize) < CONTACTS);
+    let delivered = campaign_gauge(&text, id, "delivered").expect("a delivered gauge");
+    assert!(delivered <= f64::from(campaign.sent_count));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pausing_stops_the_sends_and_resuming_finishes_each_contact_once() {
     const CONTACTS: usize = 120;

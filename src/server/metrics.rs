@@ -6,6 +6,8 @@ use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use crate::store::{Db, campaigns};
+
 /// The answer times of `POST /webhook`, in seconds: fine-grained where the target (≤ 50 ms) is.
 const INGEST_BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0,
@@ -47,8 +49,51 @@ fn describe() {
         metrics::Unit::Seconds,
         "time from a signed webhook body's arrival to its answer"
     );
+    metrics::describe_gauge!(
+        "treeex_campaign_recipients",
+        "recipients of each running or paused campaign by stage (total, sent, delivered, read, replied, failed, skipped), read from its counters at each scrape"
+    );
     metrics::describe_counter!(
         "treeex_webhook_events_total",
         "webhook items applied, by kind (message, status, error, template), and parts kept as failures"
     );
+}
+
+/// Sets each running or paused campaign's progress from its counters, just before a scrape: the
+/// counters are exact and shared by every process, so any listener reports the same figures. A
+/// campaign that finished keeps its last figures. A database that does not answer leaves them as
+/// they were.
+pub async fn record_campaign_progress(db: &Db) {
+    let read = tokio::time::timeout(std::time::Duration::from_secs(2), campaigns::progress(db));
+    let running = match read.await {
+        Ok(Ok(running)) => running,
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "campaign progress left out of /metrics");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!("campaign progress left out of /metrics: the database is slow");
+            return;
+        }
+    };
+    for campaign in running {
+        let stages = [
+            ("total", campaign.total_contacts),
+            ("sent", campaign.sent_count),
+            ("delivered", campaign.delivered_count),
+            ("read", campaign.read_count),
+            ("replied", campaign.replied_count),
+            ("failed", campaign.failed_count),
+            ("skipped", campaign.skipped_count),
+        ];
+        for (stage, count) in stages {
+            metrics::gauge!(
+                "treeex_campaign_recipients",
+                "campaign" => campaign.id.to_string(),
+                "name" => campaign.name.clone(),
+                "stage" => stage,
+            )
+            .set(f64::from(count));
+        }
+    }
 }

@@ -191,6 +191,7 @@ async fn readyz(State(listener): State<Listener>) -> Response {
 }
 
 async fn render_metrics(State(listener): State<Listener>) -> Response {
+    metrics::record_campaign_progress(&listener.inner.db).await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         listener.inner.metrics.render(),

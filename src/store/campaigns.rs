@@ -89,6 +89,31 @@ pub async fn list(
 
 /// The workspace a campaign belongs to: how a command given only a campaign id finds its
 /// workspace (a campaign id is unique across workspaces).
+/// One running or paused campaign's counters, for `/metrics`.
+#[derive(Debug, Clone, FromRow)]
+pub struct Progress {
+    pub id: Uuid,
+    pub name: String,
+    pub total_contacts: i32,
+    pub sent_count: i32,
+    pub delivered_count: i32,
+    pub read_count: i32,
+    pub replied_count: i32,
+    pub failed_count: i32,
+    pub skipped_count: i32,
+}
+
+/// The counters of every campaign now running or paused, in any workspace.
+pub async fn progress(db: &Db) -> Result<Vec<Progress>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, total_contacts, sent_count, delivered_count, read_count, \
+                replied_count, failed_count, skipped_count \
+         FROM campaigns WHERE status IN ('RUNNING', 'PAUSED') ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await?)
+}
+
 pub async fn workspace_of(db: &Db, id: Uuid) -> Result<WorkspaceId, StoreError> {
     sqlx::query_scalar("SELECT workspace_id FROM campaigns WHERE id = $1")
         .bind(id)
