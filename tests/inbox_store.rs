@@ -1344,7 +1344,7 @@ async fn agent_writes_announce_the_changed_conversations() {
         campaign_id: None,
     };
 
-    agent::close(fx.db(), fx.ws, first).await.unwrap();
+    agent::close(fx.db(), fx.ws, first, None).await.unwrap();
     assert_eq!(next().await, change(first));
     agent::add_note(fx.db(), fx.ws, second, None, "VIP, be nice")
         .await
@@ -1374,12 +1374,16 @@ async fn close_and_reopen_set_the_status_and_closed_at() {
         .await
         .unwrap()
     };
-    agent::close(fx.db(), fx.ws, conversation).await.unwrap();
+    agent::close(fx.db(), fx.ws, conversation, None)
+        .await
+        .unwrap();
     let (status, closed_at) = state().await;
     assert_eq!(status, "CLOSED");
     let closed_at = closed_at.expect("closed_at is set");
     // Closing again keeps the time it was closed.
-    agent::close(fx.db(), fx.ws, conversation).await.unwrap();
+    agent::close(fx.db(), fx.ws, conversation, None)
+        .await
+        .unwrap();
     assert_eq!(state().await, ("CLOSED".into(), Some(closed_at)));
     assert_eq!(
         ids(&fx.page(InboxFilter::Closed, None).await),
@@ -1392,7 +1396,7 @@ async fn close_and_reopen_set_the_status_and_closed_at() {
 
     let (elsewhere, _) = workspace(fx.db(), "other", "olga@example.com", "Olga").await;
     assert!(matches!(
-        agent::close(fx.db(), elsewhere, conversation).await,
+        agent::close(fx.db(), elsewhere, conversation, None).await,
         Err(StoreError::NotFound(_))
     ));
     assert!(matches!(

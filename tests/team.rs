@@ -290,7 +290,7 @@ async fn counts_follow_messages_replies_assignment_and_closing() {
     assert_eq!(Fx::load(&s, fx.ben), (1, 0));
 
     // Ana resolves Amy's conversation.
-    agent::close(fx.db(), fx.ws, a).await.unwrap();
+    agent::close(fx.db(), fx.ws, a, None).await.unwrap();
     let s = fx.snapshot().await;
     assert_eq!(totals(&s), (1, 0, 0));
     assert_eq!(Fx::load(&s, fx.ana), (0, 0));
@@ -317,7 +317,7 @@ async fn counts_follow_messages_replies_assignment_and_closing() {
     assert_eq!(loads + s.unassigned, s.open);
 
     // The closed conversation the customer writes to again is open and waiting.
-    agent::close(fx.db(), fx.ws, b).await.unwrap();
+    agent::close(fx.db(), fx.ws, b, None).await.unwrap();
     assert_eq!(totals(&fx.snapshot().await), (2, 1, 1));
     fx.writes(bob, "wamid.B2", soon()).await;
     let s = fx.snapshot().await;
@@ -423,12 +423,12 @@ async fn the_writes_keep_one_episode_row_per_opening() {
 
     // The close ends it, once.
     let before = Utc::now();
-    agent::close(fx.db(), fx.ws, a).await.unwrap();
+    agent::close(fx.db(), fx.ws, a, None).await.unwrap();
     let after = Utc::now();
     let episodes = fx.episodes(a).await;
     let closed = episodes[0].closed_at.expect("closed");
     assert!(before <= closed && closed <= after, "{closed}");
-    agent::close(fx.db(), fx.ws, a).await.unwrap();
+    agent::close(fx.db(), fx.ws, a, None).await.unwrap();
     assert_eq!(fx.episodes(a).await, episodes);
 
     // The customer writes again: a second episode.
@@ -448,7 +448,7 @@ async fn the_writes_keep_one_episode_row_per_opening() {
     // Reopening an open conversation begins nothing.
     agent::reopen(fx.db(), fx.ws, a).await.unwrap();
     assert_eq!(fx.episodes(a).await.len(), 2);
-    agent::close(fx.db(), fx.ws, a).await.unwrap();
+    agent::close(fx.db(), fx.ws, a, None).await.unwrap();
     assert!(fx.episodes(a).await[1].closed_at.is_some());
 
     // An agent reopens it: a third episode, from the reopen, waiting for the customer. A reply
@@ -478,7 +478,7 @@ async fn the_writes_keep_one_episode_row_per_opening() {
     assert!(fx.episodes(a).await[2].first_response_at.is_some());
 
     // A reaction or a WhatsApp notice to a closed conversation begins no episode.
-    agent::close(fx.db(), fx.ws, a).await.unwrap();
+    agent::close(fx.db(), fx.ws, a, None).await.unwrap();
     fx.receive(
         NUMBER,
         amy,
@@ -574,7 +574,9 @@ async fn each_period_has_the_medians_of_its_responses_and_closes() {
             fx.send(&customer, Some(fx.ana)).await;
         }
         if closed.is_some() {
-            agent::close(fx.db(), fx.ws, conversation).await.unwrap();
+            agent::close(fx.db(), fx.ws, conversation, None)
+                .await
+                .unwrap();
         }
         let episode = fx.episodes(conversation).await;
         assert_eq!(episode.len(), 1);
@@ -654,4 +656,43 @@ async fn the_team_view_reads_its_indexes() {
     ]) {
         assert!(plan.contains(index), "{index}:\n{plan}");
     }
+}
+
+#[tokio::test]
+async fn each_members_day_counts_their_replies_first_responses_and_resolutions() {
+    let fx = Fx::new().await;
+    let (amy, bob) = ("15550100001", "15550100002");
+    fx.writes(amy, "wamid.D1", ago(600)).await;
+    fx.writes(bob, "wamid.D2", ago(300)).await;
+    let a = fx.conversation(amy).await;
+
+    // Ana answers Amy twice: two replies, one first response (about 600 s after Amy wrote).
+    fx.send(amy, Some(fx.ana)).await;
+    fx.send(amy, Some(fx.ana)).await;
+    // Ben answers Bob; the command line's message to Bob counts for nobody.
+    fx.send(bob, None).await;
+    fx.send(bob, Some(fx.ben)).await;
+    // Ana resolves Amy's conversation; an outside close counts for nobody.
+    agent::close(fx.db(), fx.ws, a, Some(fx.ana)).await.unwrap();
+    let b = fx.conversation(bob).await;
+    agent::close(fx.db(), fx.ws, b, None).await.unwrap();
+
+    let s = fx.snapshot().await;
+    let day = |user: Uuid| {
+        let agent = s.agents.iter().find(|a| a.user_id == user).unwrap();
+        (
+            agent.replied_today,
+            agent.first_response_today_secs,
+            agent.resolved_today,
+        )
+    };
+    let (replies, first, resolved) = day(fx.ana);
+    assert_eq!((replies, resolved), (2, 1));
+    let first = first.expect("Ana's first response");
+    assert!((600.0..660.0).contains(&first), "{first}");
+    let (replies, first, resolved) = day(fx.ben);
+    assert_eq!((replies, resolved), (1, 0));
+    let first = first.expect("Ben's first response");
+    assert!((300.0..360.0).contains(&first), "{first}");
+    assert_eq!(day(fx.olga), (0, None, 0));
 }

@@ -262,8 +262,8 @@ pub async fn enqueue(db: &Db, outgoing: &Outgoing) -> Result<Queued, OutboxError
         agent_reply,
     )
     .await?;
-    if agent_reply {
-        team::record_agent_reply(&mut tx, outgoing.workspace, conversation).await?;
+    if let Some(agent) = outgoing.sent_by {
+        team::record_agent_reply(&mut tx, outgoing.workspace, conversation, agent).await?;
     }
     outbox::queue(&mut tx, outgoing.workspace, sender.id, id).await?;
     tx.commit().await.map_err(StoreError::from)?;

@@ -68,9 +68,15 @@ pub async fn assign(
 }
 
 /// Resolves the conversation: CLOSED, since when (a conversation already closed keeps its time),
-/// and nobody waits for a reply any more; its episode of the team view ends (`team`). The
-/// customer's next message reopens it.
-pub async fn close(db: &Db, workspace: WorkspaceId, conversation: Uuid) -> Result<(), StoreError> {
+/// and nobody waits for a reply any more; its episode of the team view ends (`team`), resolved
+/// by `closed_by` (the agent; None from outside the inbox). The customer's next message reopens
+/// it.
+pub async fn close(
+    db: &Db,
+    workspace: WorkspaceId,
+    conversation: Uuid,
+    closed_by: Option<Uuid>,
+) -> Result<(), StoreError> {
     let mut tx = db.pool().begin().await?;
     let updated = sqlx::query(
         "UPDATE conversations SET status = 'CLOSED', closed_at = COALESCE(closed_at, now()), \
@@ -85,7 +91,7 @@ pub async fn close(db: &Db, workspace: WorkspaceId, conversation: Uuid) -> Resul
     if updated == 0 {
         return Err(conversation_not_found(conversation));
     }
-    team::record_close(&mut tx, workspace, conversation).await?;
+    team::record_close(&mut tx, workspace, conversation, closed_by).await?;
     tx.commit().await?;
     events::announce(db, &[(workspace, conversation)]).await;
     Ok(())

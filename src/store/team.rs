@@ -32,6 +32,9 @@
 //!   the close.
 //! - Both are medians (`percentile_cont(0.5)`, so the mean of the middle two of an even count) of
 //!   the episodes of the period, in seconds; None when the period has none.
+//! - Each member's day (UTC): the replies they wrote (`agent_reply_days`, counted as written),
+//!   the median of the first responses they gave, and the episodes they resolved
+//!   (`responded_by`, `closed_by` on the episode).
 //! - Periods, in UTC: *today* from midnight to `now`; *yesterday* the whole previous day; *last 7
 //!   days* the 7 × 24 hours before `now`; *previous 7 days* the 7 × 24 hours before those. A
 //!   period includes its start and excludes its end.
@@ -56,6 +59,12 @@ pub struct AgentLoad {
     pub open: i64,
     /// Of those, the ones whose customer waits for a reply.
     pub unattended: i64,
+    /// Replies they wrote today (UTC).
+    pub replied_today: i64,
+    /// Median seconds to their first responses today; None when they gave none.
+    pub first_response_today_secs: Option<f64>,
+    /// Episodes they resolved today.
+    pub resolved_today: i64,
 }
 
 /// Response times over one period; None when nothing in the period to measure.
@@ -111,6 +120,9 @@ pub async fn snapshot(
     .fetch_all(db.pool())
     .await?;
 
+    let periods = Periods::at(now);
+    let days = agent_days(db, workspace, &periods).await?;
+
     let (mut open, mut unassigned, mut unattended) = (0, 0, 0);
     let mut by_assignee: HashMap<Uuid, (i64, i64)> = HashMap::new();
     for (assignee, count, waiting) in loads {
@@ -127,12 +139,16 @@ pub async fn snapshot(
         .into_iter()
         .map(|(user_id, name, email, role)| {
             let (open, unattended) = by_assignee.get(&user_id).copied().unwrap_or_default();
+            let today = days.get(&user_id).copied().unwrap_or_default();
             AgentLoad {
                 user_id,
                 name: name.filter(|n| !n.trim().is_empty()).unwrap_or(email),
                 role,
                 open,
                 unattended,
+                replied_today: today.0,
+                first_response_today_secs: today.1,
+                resolved_today: today.2,
             }
         })
         .collect();
@@ -143,7 +159,6 @@ pub async fn snapshot(
             .then_with(|| a.user_id.cmp(&b.user_id))
     });
 
-    let periods = Periods::at(now);
     let [today, yesterday, last_7_days, previous_7_days] =
         period_times(db, workspace, &periods).await?;
     Ok(TeamSnapshot {
@@ -176,6 +191,50 @@ impl Periods {
             (now - week - week, now - week),
         ])
     }
+}
+
+/// Each member's day so far: replies written, the median of their first responses, and the
+/// episodes they resolved. One row per member from `agent_reply_days`, and today's episodes by
+/// index.
+async fn agent_days(
+    db: &Db,
+    workspace: WorkspaceId,
+    periods: &Periods,
+) -> Result<HashMap<Uuid, (i64, Option<f64>, i64)>, StoreError> {
+    let (start, stop) = periods.0[0];
+    let rows: Vec<(Uuid, i64, Option<f64>, i64)> = sqlx::query_as(
+        "WITH replies AS ( \
+             SELECT user_id, replies::bigint AS n FROM agent_reply_days \
+             WHERE workspace_id = $1 AND day = $2), \
+         responses AS ( \
+             SELECT responded_by AS user_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY \
+                    GREATEST(extract(epoch FROM first_response_at - first_inbound_at), 0)::float8) \
+                    AS median \
+             FROM conversation_episodes \
+             WHERE workspace_id = $1 AND first_response_at >= $2 AND first_response_at < $3 \
+               AND responded_by IS NOT NULL \
+             GROUP BY responded_by), \
+         resolved AS ( \
+             SELECT closed_by AS user_id, count(*) AS n FROM conversation_episodes \
+             WHERE workspace_id = $1 AND closed_at >= $2 AND closed_at < $3 \
+               AND closed_by IS NOT NULL \
+             GROUP BY closed_by) \
+         SELECT u.user_id, COALESCE(r.n, 0), p.median, COALESCE(c.n, 0) \
+         FROM (SELECT user_id FROM replies UNION SELECT user_id FROM responses \
+               UNION SELECT user_id FROM resolved) u \
+         LEFT JOIN replies r ON r.user_id = u.user_id \
+         LEFT JOIN responses p ON p.user_id = u.user_id \
+         LEFT JOIN resolved c ON c.user_id = u.user_id",
+    )
+    .bind(workspace.0)
+    .bind(start)
+    .bind(stop)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, replies, median, resolved)| (user, (replies, median, resolved)))
+        .collect())
 }
 
 /// Each period's medians and count: three range scans of an episode index per period.
@@ -257,31 +316,46 @@ pub async fn record_agent_reply(
     conn: &mut PgConnection,
     workspace: WorkspaceId,
     conversation: Uuid,
+    agent: Uuid,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE conversation_episodes SET first_response_at = now() \
+        "UPDATE conversation_episodes SET first_response_at = now(), responded_by = $3 \
          WHERE workspace_id = $1 AND conversation_id = $2 AND closed_at IS NULL \
            AND first_inbound_at IS NOT NULL AND first_response_at IS NULL",
     )
     .bind(workspace.0)
     .bind(conversation)
+    .bind(agent)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO agent_reply_days (workspace_id, user_id, day, replies) \
+         VALUES ($1, $2, date_trunc('day', now(), 'UTC'), 1) \
+         ON CONFLICT (workspace_id, user_id, day) \
+             DO UPDATE SET replies = agent_reply_days.replies + 1",
+    )
+    .bind(workspace.0)
+    .bind(agent)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// An agent closed the conversation, now: its episode is resolved.
+/// An agent (`closed_by`, None: someone outside the inbox) closed the conversation, now: its
+/// episode is resolved.
 pub async fn record_close(
     conn: &mut PgConnection,
     workspace: WorkspaceId,
     conversation: Uuid,
+    closed_by: Option<Uuid>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE conversation_episodes SET closed_at = now() \
+        "UPDATE conversation_episodes SET closed_at = now(), closed_by = $3 \
          WHERE workspace_id = $1 AND conversation_id = $2 AND closed_at IS NULL",
     )
     .bind(workspace.0)
     .bind(conversation)
+    .bind(closed_by)
     .execute(conn)
     .await?;
     Ok(())

@@ -247,9 +247,10 @@ impl Executor {
                 agent::assign(db, workspace, conversation, to).await,
                 &format!("assigned to {name}"),
             ),
-            Effect::Close(conversation) => {
-                done(agent::close(db, workspace, conversation).await, "resolved")
-            }
+            Effect::Close(conversation) => done(
+                agent::close(db, workspace, conversation, Some(self.user)).await,
+                "resolved",
+            ),
             Effect::Reopen(conversation) => {
                 done(agent::reopen(db, workspace, conversation).await, "reopened")
             }

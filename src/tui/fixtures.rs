@@ -408,6 +408,16 @@ pub fn team() -> TeamSnapshot {
         role,
         open,
         unattended,
+        replied_today: [41, 33, 20, 12, 2, 0][(n as usize - 1) % 6],
+        first_response_today_secs: [
+            Some(230.0),
+            Some(312.0),
+            Some(401.5),
+            Some(95.0),
+            None,
+            None,
+        ][(n as usize - 1) % 6],
+        resolved_today: [18, 14, 9, 6, 0, 0][(n as usize - 1) % 6],
     };
     TeamSnapshot {
         open: 38,

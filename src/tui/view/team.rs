@@ -237,7 +237,15 @@ fn agents(state: &State, frame: &mut Frame, area: Rect, snapshot: &TeamSnapshot)
     } else {
         format!(" {total} ")
     };
-    let block = panel(state, " Agents · open conversations ")
+    let width = area.width.saturating_sub(2) as usize;
+    // Each member's day so far, when the panel is wide enough to keep the load bar readable.
+    let (replied, first, resolved) = if width >= 100 { (9, 14, 10) } else { (0, 0, 0) };
+    let title = if replied > 0 {
+        " Agents · open conversations now · their day so far (UTC) "
+    } else {
+        " Agents · open conversations "
+    };
+    let block = panel(state, title)
         .border_style(theme.style(Role::BorderFocus))
         .title_bottom(Line::styled(footer, theme.style(Role::Dim)));
     let inner = block.inner(area);
@@ -245,18 +253,22 @@ fn agents(state: &State, frame: &mut Frame, area: Rect, snapshot: &TeamSnapshot)
     let width = inner.width as usize;
     let name = if width >= 100 { 26 } else { 18 };
     let (role, open, unattended) = (8, 6, 12);
-    let bar = width.saturating_sub(1 + name + role + open + 2 + unattended + 1);
-    let mut lines = vec![Line::styled(
-        format!(
-            " {}{}{}  {}{}",
-            text::fit("name", name),
-            text::fit("role", role),
-            text::fit_right("open", open),
-            " ".repeat(bar),
-            text::fit_right("unattended", unattended)
-        ),
-        theme.style(Role::Dim),
-    )];
+    let bar = width
+        .saturating_sub(1 + name + role + open + 2 + unattended + replied + first + resolved + 1);
+    let mut header = format!(
+        " {}{}{}  {}{}",
+        text::fit("name", name),
+        text::fit("role", role),
+        text::fit_right("open", open),
+        " ".repeat(bar),
+        text::fit_right("unattended", unattended)
+    );
+    if replied > 0 {
+        header.push_str(&text::fit_right("replied", replied));
+        header.push_str(&text::fit_right("1st response", first));
+        header.push_str(&text::fit_right("resolved", resolved));
+    }
+    let mut lines = vec![Line::styled(header, theme.style(Role::Dim))];
     if snapshot.agents.is_empty() {
         lines.push(Line::styled(
             " no members in this workspace",
@@ -271,7 +283,7 @@ fn agents(state: &State, frame: &mut Frame, area: Rect, snapshot: &TeamSnapshot)
         .unwrap_or(0)
         .max(1);
     for agent in snapshot.agents.iter().skip(team.offset).take(visible) {
-        lines.push(Line::from(vec![
+        let mut spans = vec![
             Span::styled(
                 format!(" {}", text::fit(&agent.name, name.saturating_sub(1))),
                 theme.style(Role::Text),
@@ -295,7 +307,24 @@ fn agents(state: &State, frame: &mut Frame, area: Rect, snapshot: &TeamSnapshot)
                     Role::Dim
                 }),
             ),
-        ]));
+        ];
+        if replied > 0 {
+            spans.extend([
+                Span::styled(
+                    text::fit_right(&format::count(agent.replied_today), replied),
+                    theme.style(Role::Text),
+                ),
+                Span::styled(
+                    text::fit_right(&seconds(agent.first_response_today_secs), first),
+                    theme.style(Role::Text),
+                ),
+                Span::styled(
+                    text::fit_right(&format::count(agent.resolved_today), resolved),
+                    theme.style(Role::Text),
+                ),
+            ]);
+        }
+        lines.push(Line::from(spans));
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }

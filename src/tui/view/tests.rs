@@ -420,6 +420,9 @@ fn team_view_while_loading_and_with_more_agents_than_fit() {
             role: Role::Member,
             open: 30 - n as i64,
             unattended: 0,
+            replied_today: 0,
+            first_response_today_secs: None,
+            resolved_today: 0,
         })
         .collect();
     snapshot.agents = more;
