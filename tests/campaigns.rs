@@ -25,10 +25,8 @@ use treeex::app::campaigns::{
 };
 use treeex::app::outbox::{OutboxWorker, WorkerSettings};
 use treeex::cloud_api::graph::{GraphClient, NewTemplate};
-use treeex::config::Config;
 use treeex::domain::campaign::Audience;
 use treeex::domain::{CampaignStatus, Email, Move, Role, WorkspaceId};
-use treeex::server::Listener;
 use treeex::simulator::{BusinessNumber, Faults, RetryPolicy, Simulator, SimulatorConfig};
 use treeex::store::Db;
 use treeex::store::campaigns::Campaign;
@@ -107,13 +105,8 @@ impl World {
             },
         )
         .await;
-        let mut config = Config::default();
-        config.whatsapp.app_secret = Some(SecretString::from(SECRET));
-        let listener = Listener::new(db.db.clone(), &config);
-        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let webhook_url = format!("http://{}/webhook", tcp.local_addr().unwrap());
         let stop = CancellationToken::new();
-        tokio::spawn(listener.serve(tcp, stop.clone().cancelled_owned()));
+        let webhook_url = common::start_listener(&db.db, SECRET, &stop).await;
         let sim = Simulator::start(sim_config(&webhook_url, configure))
             .await
             .unwrap();

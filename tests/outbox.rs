@@ -15,9 +15,7 @@ use treeex::app::outbox::{
     self, Content, OutboxError, OutboxWorker, Outgoing, Refusal, WorkerSettings,
 };
 use treeex::cloud_api::graph::GraphClient;
-use treeex::config::Config;
 use treeex::domain::{WaId, WorkspaceId};
-use treeex::server::Listener;
 use treeex::simulator::{BusinessNumber, Simulator, SimulatorConfig};
 use treeex::store::Db;
 use uuid::Uuid;
@@ -56,13 +54,8 @@ impl World {
         )
         .await;
 
-        let mut config = Config::default();
-        config.whatsapp.app_secret = Some(SecretString::from(SECRET));
-        let listener = Listener::new(db.db.clone(), &config);
-        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let webhook_url = format!("http://{}/webhook", tcp.local_addr().unwrap());
         let stop = CancellationToken::new();
-        tokio::spawn(listener.serve(tcp, stop.clone().cancelled_owned()));
+        let webhook_url = common::start_listener(&db.db, SECRET, &stop).await;
 
         let mut sim_config = SimulatorConfig {
             webhook_url: Some(webhook_url),

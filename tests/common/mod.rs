@@ -363,3 +363,19 @@ pub async fn workspace_with_number(db: &Db, tenant: Tenant<'_>) -> treeex::domai
     .unwrap();
     workspace
 }
+
+/// The webhook listener on port 0, taking webhooks signed with `app_secret` until `stop`; the
+/// URL to post them to.
+pub async fn start_listener(
+    db: &Db,
+    app_secret: &str,
+    stop: &tokio_util::sync::CancellationToken,
+) -> String {
+    let mut config = treeex::config::Config::default();
+    config.whatsapp.app_secret = Some(secrecy::SecretString::from(app_secret));
+    let listener = treeex::server::Listener::new(db.clone(), &config);
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhook", tcp.local_addr().unwrap());
+    tokio::spawn(listener.serve(tcp, stop.clone().cancelled_owned()));
+    url
+}
