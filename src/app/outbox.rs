@@ -321,8 +321,11 @@ struct Pace {
 }
 
 impl Pace {
+    /// 3% under the cap, and at least two sends a second under it: at a low cap 3% is less than
+    /// one send, and a process held up for a few tens of milliseconds would crowd a second.
     fn per_second(mps: i32) -> f64 {
-        f64::from(mps.max(1)) * 0.97
+        let cap = f64::from(mps.max(1));
+        (cap * 0.97).min(cap - 2.0).max(cap * 0.5)
     }
 
     fn new(mps: i32) -> Self {
