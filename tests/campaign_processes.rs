@@ -85,14 +85,6 @@ impl Drop for Serve {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A workspace whose number has the cap `mps`, `contacts` opted-in contacts, one DRAFT campaign
 /// to all of them, the simulator posting its webhooks to `port`, and a configuration for the
 /// processes.
@@ -125,7 +117,7 @@ impl Setup {
             },
         )
         .await;
-        let port = free_port();
+        let port = common::free_port();
         let sim = Simulator::start(SimulatorConfig {
             webhook_url: Some(format!("http://127.0.0.1:{port}/webhook")),
             app_secret: SECRET.into(),

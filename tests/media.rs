@@ -620,14 +620,6 @@ async fn finish_ok(command: std::process::Command) -> common::Run {
     done
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The simulator runs in this process: the binary is run off the runtime's threads, so the
 /// simulator keeps answering while a command waits for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -635,7 +627,7 @@ async fn send_document_and_the_fetcher_of_serve_through_the_binary() {
     treeex::install_tls_provider();
     let db = TestDb::new().await;
     let home = empty_home();
-    let sim_port = free_port();
+    let sim_port = common::free_port();
     let graph = format!("http://127.0.0.1:{sim_port}");
     let media_dir = home.path().join("media store");
     let config = home.path().join("treeex.toml");

@@ -49,14 +49,6 @@ fn start(mut command: std::process::Command, marker: &str) -> (Running, String) 
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn config(home: &Path, graph: &str) -> std::path::PathBuf {
     let path = home.join("treeex.toml");
     std::fs::write(
@@ -94,7 +86,7 @@ async fn wait_status(db: &TestDb, id: &str, wanted: &str) {
 async fn simulate_serve_and_send_carry_a_message_to_read() {
     let db = TestDb::new().await;
     let home = empty_home();
-    let sim_port = free_port();
+    let sim_port = common::free_port();
     let graph = format!("http://127.0.0.1:{sim_port}");
     let config = config(home.path(), &graph);
     let treeex = || {

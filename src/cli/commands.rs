@@ -38,6 +38,10 @@ pub async fn run(db: &Db, config: &Config, command: Command) -> Result<(), Failu
         Command::Tui(args) => super::tui::run(db, config, args).await,
         // Needs no database; `cli::run` starts it before opening one.
         Command::Simulate(args) => super::simulate::run(config, args).await,
+        // `cli::run` runs it before loading the configuration, so it never comes here.
+        Command::Doctor { .. } => Err(Failure::Work(anyhow::anyhow!(
+            "doctor runs before the configuration is loaded"
+        ))),
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod campaign;
 mod commands;
+mod doctor;
 mod output;
 mod send;
 mod serve;
@@ -67,6 +68,12 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Apply the database migrations (every command also applies pending ones at start).
     Migrate,
+    /// Check the configuration, the database, the PostgreSQL server binaries, the listener
+    /// address, the Graph API and the access tokens; one line per check, exit 1 if any fails.
+    Doctor {
+        #[command(flatten)]
+        json: JsonFlag,
+    },
     /// Workspaces: the tenants.
     #[command(subcommand, arg_required_else_help = true)]
     Workspace(WorkspaceCommand),
@@ -417,19 +424,23 @@ pub enum Failure {
     Usage(anyhow::Error),
     /// The work failed: exit 1.
     Work(anyhow::Error),
+    /// The work failed and the command has said how itself (doctor's failed checks): exit 1,
+    /// nothing more printed.
+    Reported,
 }
 
 impl Failure {
     fn exit_code(&self) -> u8 {
         match self {
             Failure::Usage(_) => 2,
-            Failure::Work(_) => 1,
+            Failure::Work(_) | Failure::Reported => 1,
         }
     }
 
-    fn error(&self) -> &anyhow::Error {
+    fn error(&self) -> Option<&anyhow::Error> {
         match self {
-            Failure::Usage(e) | Failure::Work(e) => e,
+            Failure::Usage(e) | Failure::Work(e) => Some(e),
+            Failure::Reported => None,
         }
     }
 }
@@ -485,6 +496,13 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     let env = Environment::from_process();
+    // Before the configuration is loaded: a bad one is one of the things doctor reports.
+    if let Some(Command::Doctor { json }) = &cli.command
+        && cli.tui.workspace.is_none()
+        && !cli.tui.no_listener
+    {
+        return doctor::run(cli.config.as_deref(), &env, json.json).await;
+    }
     let paths = Paths::from_platform()?;
     let config = Config::load(cli.config.as_deref(), &env, &paths)?;
     let echo = match cli.command {
@@ -521,7 +539,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 
 /// One line saying what went wrong, then its causes, each on its own line.
 fn report(failure: &Failure) {
-    let error = failure.error();
+    let Some(error) = failure.error() else {
+        return;
+    };
     eprintln!("error: {error}");
     for cause in error.chain().skip(1) {
         eprintln!("  caused by: {cause}");

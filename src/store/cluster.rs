@@ -110,16 +110,7 @@ impl ManagedCluster {
     /// Starts the cluster, or joins it when it is already running: `initdb` on first use, then
     /// the server, waiting until it accepts connections.
     pub fn start(options: &ClusterOptions) -> Result<Self, ClusterError> {
-        let bin_dir = match &options.bin_dir {
-            Some(dir) if has_server_programs(dir) => dir.clone(),
-            Some(_) => return Err(ClusterError::NoBinaries),
-            None => find_bin_dir(
-                std::env::var_os("PATH").as_deref(),
-                pg_config_bindir().as_deref(),
-                Path::new("/usr/lib/postgresql"),
-            )
-            .ok_or(ClusterError::NoBinaries)?,
-        };
+        let bin_dir = locate_bin_dir(options.bin_dir.as_deref()).ok_or(ClusterError::NoBinaries)?;
         let dir = absolute(&options.dir)?;
         if dir.as_os_str().len() > MAX_SOCKET_DIR_LEN {
             return Err(ClusterError::PathTooLong(dir));
@@ -340,6 +331,20 @@ impl Drop for ManagedCluster {
             self.stop_server();
             let _ = self.users_lock.unlock();
         }
+    }
+}
+
+/// The server binaries this machine offers: `configured` (`[database] postgres_bin_dir`) when
+/// it holds them, and nothing else then; unset, searched as [`find_bin_dir`] says, with this
+/// process's `PATH` and `pg_config`.
+pub fn locate_bin_dir(configured: Option<&Path>) -> Option<PathBuf> {
+    match configured {
+        Some(dir) => has_server_programs(dir).then(|| dir.to_path_buf()),
+        None => find_bin_dir(
+            std::env::var_os("PATH").as_deref(),
+            pg_config_bindir().as_deref(),
+            Path::new("/usr/lib/postgresql"),
+        ),
     }
 }
 

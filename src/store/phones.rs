@@ -245,3 +245,37 @@ pub async fn reserve_slots(
     .ok_or_else(|| StoreError::NotFound(format!("there is no phone number {phone_number}")))?;
     Ok(std::time::Duration::from_secs_f64(wait.max(0.0)))
 }
+
+/// A connected number of any workspace with its access token: what `treeex doctor` asks the
+/// Graph API about.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub workspace_slug: String,
+    pub phone_number_id: String,
+    pub display_phone_number: String,
+    pub access_token: SecretString,
+}
+
+/// Every connected number of every workspace with its token, by workspace slug then number.
+/// The one read across workspaces: the operator's check of the tokens, and the operator holds
+/// the whole database anyway. Reads only.
+pub async fn credentials(conn: &mut sqlx::PgConnection) -> Result<Vec<Credential>, StoreError> {
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT w.slug, p.phone_number_id, p.display_phone_number, p.access_token \
+         FROM phone_numbers p JOIN workspaces w ON w.id = p.workspace_id \
+         ORDER BY w.slug, p.phone_number_id",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(workspace_slug, phone_number_id, display_phone_number, token)| Credential {
+                workspace_slug,
+                phone_number_id,
+                display_phone_number,
+                access_token: SecretString::from(token),
+            },
+        )
+        .collect())
+}

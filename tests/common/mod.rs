@@ -268,6 +268,16 @@ pub fn treeex_command(home: &Path) -> Command {
     command
 }
 
+/// A local port that was free a moment ago: bound, read and let go. For an address a test must
+/// name before something listens there, or one where nothing does.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A new empty home directory of mode 700, like root's.
 pub fn empty_home() -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt;

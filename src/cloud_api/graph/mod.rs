@@ -180,6 +180,22 @@ impl GraphClient {
         expect_success(&answer)
     }
 
+    /// Looks a business number up (`GET /{phone-number-id}`): the cheapest call that proves a
+    /// token may act for the number. Reads only.
+    pub async fn phone_number(
+        &self,
+        token: &SecretString,
+        phone_number_id: &str,
+    ) -> Result<PhoneNumberInfo, GraphError> {
+        let url = self.endpoint(&[("phone number id", phone_number_id)], None)?;
+        let request = self
+            .http
+            .get(url)
+            .query(&[("fields", "display_phone_number,verified_name")]);
+        let answer = self.call(request, token, MAX_JSON_BYTES).await?;
+        decode(&answer)
+    }
+
     /// `{base}/{version}/{id…}/{tail}`, each segment percent-encoded. Every id must be non-blank.
     fn endpoint(&self, ids: &[(&str, &str)], tail: Option<&str>) -> Result<Url, GraphError> {
         let mut url = self.base.clone();
@@ -280,6 +296,13 @@ impl GraphClient {
             Some(detail) => Err(GraphError::Decode { status, detail }),
         }
     }
+}
+
+/// What Meta says of a business number (the fields [`GraphClient::phone_number`] asks for).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct PhoneNumberInfo {
+    pub display_phone_number: Option<String>,
+    pub verified_name: Option<String>,
 }
 
 /// The mark-as-read body of spec §5.
