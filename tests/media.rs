@@ -753,14 +753,7 @@ async fn send_document_and_the_fetcher_of_serve_through_the_binary() {
     })
     .await;
     let http = reqwest::Client::new();
-    let messages: Value = http
-        .get(format!("{graph}/_sim/messages"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let messages = common::get_json(&http, &format!("{graph}/_sim/messages")).await;
     let body = messages.to_string();
     assert_eq!(messages.as_array().unwrap().len(), 1, "{body}");
     assert!(body.contains("\"document\""), "{body}");

@@ -230,14 +230,7 @@ async fn simulate_serve_and_send_carry_a_message_to_read() {
     .json();
     wait_status(&db, templated["id"].as_str().unwrap(), "read").await;
 
-    let messages: serde_json::Value = client
-        .get(format!("{graph}/_sim/messages"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let messages = common::get_json(&client, &format!("{graph}/_sim/messages")).await;
     assert_eq!(
         messages.as_array().unwrap().len(),
         2,

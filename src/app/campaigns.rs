@@ -489,6 +489,18 @@ impl CampaignRunner {
     }
 }
 
+/// One recipient's send body and text as the runner writes them, or why the recipient would be
+/// skipped (the demo's past sends).
+pub(crate) fn render_for(
+    found: &templates::Template,
+    parameters: &[String],
+    recipient: &Recipient,
+) -> Result<(Value, String), String> {
+    let params = parse_params(parameters).map_err(|e| e.to_string())?;
+    let vars = template::variables(&found.components);
+    render_one(found, &vars, &params, false, recipient)
+}
+
 /// One recipient's send body and text, or why the recipient is skipped.
 fn render_one(
     found: &templates::Template,

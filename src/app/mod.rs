@@ -3,7 +3,9 @@
 
 pub mod campaigns;
 pub mod contact_import;
+pub mod demo;
 pub mod ingest;
 pub mod media;
 pub mod outbox;
 pub mod templates;
+pub mod workers;

@@ -36,12 +36,16 @@ pub async fn run(db: &Db, config: &Config, command: Command) -> Result<(), Failu
         Command::Send(args) => super::send::run(db, config, args).await,
         Command::Campaign(command) => super::campaign::run(db, config, command).await,
         Command::Tui(args) => super::tui::run(db, config, args).await,
-        // Needs no database; `cli::run` starts it before opening one.
+        // Need no configured database; `cli::run` starts them before opening one.
         Command::Simulate(args) => super::simulate::run(config, args).await,
         // `cli::run` runs it before loading the configuration, so it never comes here.
         Command::Doctor { .. } => Err(Failure::Work(anyhow::anyhow!(
             "doctor runs before the configuration is loaded"
         ))),
+        Command::Demo(args) => {
+            let paths = crate::config::Paths::from_platform()?;
+            super::demo::run(config, &paths, args).await
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod campaign;
 mod commands;
+mod demo;
 mod doctor;
 mod output;
 mod send;
@@ -63,6 +64,10 @@ pub enum Command {
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
     },
+    /// Everything local, nothing to configure: the managed PostgreSQL (a database of its own),
+    /// the Cloud API simulator, the seeded "Acme Demo" workspace with customers writing in,
+    /// and the inbox on it.
+    Demo(DemoArgs),
     /// The Cloud API simulator alone: Meta's Graph API subset, signed webhooks and simulated
     /// customers, for integrating and testing without a Meta account.
     Simulate(SimulateArgs),
@@ -97,6 +102,17 @@ pub enum Command {
     /// Campaigns: one approved template to an audience of contacts, paced and tracked.
     #[command(subcommand, arg_required_else_help = true)]
     Campaign(CampaignCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Run without the TUI until interrupted; first print `database: URL`, `simulator:
+    /// http://ADDR` and `listener: http://ADDR`, one per line.
+    #[arg(long)]
+    pub headless: bool,
+    /// Start the demo data over.
+    #[arg(long)]
+    pub fresh: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -519,17 +535,28 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(command) => command,
     };
-    if matches!(command, Command::Tui(_)) {
+    if matches!(command, Command::Tui(_))
+        || matches!(&command, Command::Demo(args) if !args.headless)
+    {
         // Before any database is opened: a script that runs `treeex` alone learns at once.
         use std::io::IsTerminal;
         if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+            let instead = if matches!(command, Command::Demo(_)) {
+                "`treeex demo --headless` runs the demo without one"
+            } else {
+                "`treeex --help` lists the other commands"
+            };
             return Err(Failure::Usage(anyhow::anyhow!(
-                "the inbox needs a terminal; `treeex --help` lists the other commands"
+                "the inbox needs a terminal; {instead}"
             )));
         }
     }
     if let Command::Simulate(args) = command {
         return simulate::run(&config, args).await;
+    }
+    // The demo opens a database of its own.
+    if let Command::Demo(args) = command {
+        return demo::run(&config, &paths, args).await;
     }
     let db = Db::open(&config, &paths).await?;
     let result = commands::run(&db, &config, command).await;

@@ -10,9 +10,9 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 use super::Failure;
-use crate::app::campaigns::{CampaignRunner, RunnerSettings};
-use crate::app::media::{FetcherSettings, MediaFetcher};
-use crate::app::outbox::{OutboxWorker, WorkerSettings};
+use crate::app::media::MediaStore;
+use crate::app::workers::Workers;
+use crate::cloud_api::graph::GraphClient;
 use crate::config::Config;
 use crate::server::Listener;
 use crate::store::{Db, webhooks};
@@ -23,6 +23,7 @@ const DRAIN: Duration = Duration::from_secs(10);
 pub async fn run(db: &Db, config: &Config, listen: Option<SocketAddr>) -> Result<(), Failure> {
     // A media store that cannot be opened stops serve before it listens.
     let media = super::send::media_store(config)?;
+    let graph = super::commands::graph_client(config)?;
     let address = listen.unwrap_or(config.server.listen);
     let tcp = tokio::net::TcpListener::bind(address)
         .await
@@ -35,32 +36,37 @@ pub async fn run(db: &Db, config: &Config, listen: Option<SocketAddr>) -> Result
     }
     // The handlers exist before anyone can learn the address: a signal sent the moment the
     // line below is read still stops the process cleanly.
+    let stop = stop_on_signals()?;
+    println!("treeex serve: listening on http://{local}");
+    tracing::info!(address = %local, "listening");
+    serve_on(db, config, &graph, &media, tcp, stop)
+        .await
+        .map_err(Failure::Work)
+}
+
+/// Cancels the token returned on the first SIGINT or SIGTERM.
+pub(super) fn stop_on_signals() -> anyhow::Result<CancellationToken> {
     let interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
     let terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let stop = CancellationToken::new();
-    let signals = tokio::spawn(forward_signals(interrupt, terminate, stop.clone()));
-    println!("treeex serve: listening on http://{local}");
-    tracing::info!(address = %local, "listening");
+    tokio::spawn(forward_signals(interrupt, terminate, stop.clone()));
+    Ok(stop)
+}
 
+/// Runs the webhook listener on `tcp` and the background workers until `stop` is cancelled,
+/// then stops accepting, lets the requests in flight finish (at most 10 s) and stops the
+/// workers.
+pub(super) async fn serve_on(
+    db: &Db,
+    config: &Config,
+    graph: &GraphClient,
+    media: &MediaStore,
+    tcp: tokio::net::TcpListener,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
     let pruning = tokio::spawn(prune_archive(db.clone(), config.webhook.archive_days));
-
-    let graph = super::commands::graph_client(config)?;
-    let settings = WorkerSettings {
-        max_attempts: config.outbox.max_attempts,
-        ..WorkerSettings::default()
-    };
-    let worker = tokio::spawn(
-        OutboxWorker::new(db.clone(), graph.clone(), settings)
-            .with_media(media.clone())
-            .run(stop.clone()),
-    );
-    let runner =
-        tokio::spawn(CampaignRunner::new(db.clone(), RunnerSettings::default()).run(stop.clone()));
     tracing::info!(store = %media.url(), "media store");
-    let fetcher = tokio::spawn(
-        MediaFetcher::new(db.clone(), graph, media, FetcherSettings::default()).run(stop.clone()),
-    );
-
+    let workers = Workers::start(db, graph, media, config, &stop);
     let listener = Listener::new(db.clone(), config);
     let server = listener.serve(tcp, stop.clone().cancelled_owned());
     let drained = async {
@@ -74,32 +80,11 @@ pub async fn run(db: &Db, config: &Config, listen: Option<SocketAddr>) -> Result
             Ok(())
         }
     };
-    signals.abort();
     pruning.abort();
-    // The worker stops between sends; a send in flight finishes or its claim is swept later.
     stop.cancel();
-    if tokio::time::timeout(DRAIN, worker).await.is_err() {
-        tracing::warn!(
-            "the outbox worker did not stop within {} s",
-            DRAIN.as_secs()
-        );
-    }
-    // The runner gives up its campaigns' leases, so another process takes them over at once.
-    if tokio::time::timeout(DRAIN, runner).await.is_err() {
-        tracing::warn!(
-            "the campaign runner did not stop within {} s",
-            DRAIN.as_secs()
-        );
-    }
-    // The fetcher drops downloads in flight at once; their claims run out and are taken again.
-    if tokio::time::timeout(DRAIN, fetcher).await.is_err() {
-        tracing::warn!(
-            "the media fetcher did not stop within {} s",
-            DRAIN.as_secs()
-        );
-    }
+    workers.join(DRAIN).await;
     tracing::info!("stopped");
-    result.map_err(Failure::Work)
+    result
 }
 
 /// Waits for SIGINT or SIGTERM and cancels `stop`.

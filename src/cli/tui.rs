@@ -12,6 +12,7 @@ pub async fn run(db: &Db, config: &Config, args: TuiArgs) -> Result<(), Failure>
         db: db.clone(),
         graph: super::commands::graph_client(config)?,
         media: super::send::media_store(config)?,
+        listener: None,
     };
     let options = Options {
         workspace: args.workspace,

@@ -62,7 +62,7 @@ fn line_suffix(line: Option<usize>) -> String {
 }
 
 /// The whole configuration, after defaults and environment overrides.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub user: UserConfig,
@@ -80,14 +80,14 @@ pub struct Config {
     pub source: Option<Source>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UserConfig {
     pub email: Option<String>,
     pub name: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
     /// None: the managed local PostgreSQL.
@@ -112,7 +112,7 @@ impl Default for DatabaseConfig {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
@@ -128,7 +128,7 @@ impl Default for ServerConfig {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WhatsappConfig {
     pub app_secret: Option<SecretString>,
@@ -148,14 +148,14 @@ impl Default for WhatsappConfig {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MediaConfig {
     /// None: `file://<data dir>/media`.
     pub store: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoggingConfig {
     pub level: String,
@@ -172,7 +172,7 @@ impl Default for LoggingConfig {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TuiConfig {
     pub listener: bool,
@@ -199,7 +199,7 @@ impl Default for TuiConfig {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IngestConfig {
     pub stop_words: Vec<String>,
@@ -218,7 +218,7 @@ impl Default for IngestConfig {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebhookConfig {
     pub archive_days: u32,
@@ -230,7 +230,7 @@ impl Default for WebhookConfig {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutboxConfig {
     /// Attempts before a retryable send failure is final.

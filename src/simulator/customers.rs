@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::state::{Shared, lock};
 use super::webhooks::Update;
-use super::{BusinessNumber, SimError, ids};
+use super::{BusinessNumber, NamedCustomer, SimError, ids};
 
 const NAMES: &[&str] = &[
     "Ana Souza",
@@ -65,15 +65,21 @@ struct Customer {
 }
 
 impl Customers {
-    pub fn new(count: usize) -> Customers {
-        let people = (0..count)
-            .map(|i| Customer {
-                name: match i / NAMES.len() {
-                    0 => NAMES[i].to_string(),
-                    round => format!("{} {}", NAMES[i % NAMES.len()], round + 1),
-                },
-                wa_id: (14_155_550_100u64 + i as u64).to_string(),
+    pub fn new(count: usize, named: &[NamedCustomer]) -> Customers {
+        let generated = (0..count).map(|i| Customer {
+            name: match i / NAMES.len() {
+                0 => NAMES[i].to_string(),
+                round => format!("{} {}", NAMES[i % NAMES.len()], round + 1),
+            },
+            wa_id: (14_155_550_100u64 + i as u64).to_string(),
+        });
+        let people = named
+            .iter()
+            .map(|c| Customer {
+                name: c.name.clone(),
+                wa_id: c.wa_id.clone(),
             })
+            .chain(generated)
             .collect();
         Customers { people }
     }
@@ -211,10 +217,16 @@ mod tests {
 
     #[test]
     fn customers_have_distinct_names_and_numbers() {
-        let customers = Customers::new(NAMES.len() + 2);
-        assert_eq!(customers.people[0].name, "Ana Souza");
-        assert_eq!(customers.people[0].wa_id, "14155550100");
-        assert_eq!(customers.people[NAMES.len()].name, "Ana Souza 2");
+        let named = [NamedCustomer {
+            name: "ليلى حداد".into(),
+            wa_id: "971501234567".into(),
+        }];
+        let customers = Customers::new(NAMES.len() + 2, &named);
+        assert_eq!(customers.people.len(), NAMES.len() + 3);
+        assert!(customers.find("971501234567").is_some());
+        assert_eq!(customers.people[1].name, "Ana Souza");
+        assert_eq!(customers.people[1].wa_id, "14155550100");
+        assert_eq!(customers.people[NAMES.len() + 1].name, "Ana Souza 2");
         assert!(customers.find("14155550101").is_some());
     }
 }

@@ -48,8 +48,13 @@ pub struct SimulatorConfig {
     pub app_secret: String,
     /// Accepted sends per second per phone number id (default 80); above it 130429. 0: no limit.
     pub mps: u32,
-    /// Simulated customers who write in now and then and answer the business.
+    /// Simulated customers who write in now and then and answer the business, with generated
+    /// names and numbers.
     pub customers: usize,
+    /// Simulated customers with these names and numbers, besides the generated ones.
+    pub named_customers: Vec<NamedCustomer>,
+    /// APPROVED templates every WABA starts with, besides the three of INTERFACE.md.
+    pub templates: Vec<TemplateSeed>,
     /// Fault injection on webhooks, all off by default.
     pub faults: Faults,
     /// How a free-form send outside the customer window fails.
@@ -87,6 +92,8 @@ impl Default for SimulatorConfig {
             app_secret: String::new(),
             mps: 80,
             customers: 0,
+            named_customers: Vec::new(),
+            templates: Vec::new(),
             faults: Faults::default(),
             window_failure: WindowFailure::default(),
             delays: (Duration::from_millis(20), Duration::from_millis(200)),
@@ -134,6 +141,24 @@ pub struct BusinessNumber {
     pub phone_number_id: String,
     pub display_phone_number: String,
     pub waba_id: String,
+}
+
+/// A simulated customer with a name and number of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedCustomer {
+    pub name: String,
+    pub wa_id: String,
+}
+
+/// A template a WABA starts with, APPROVED: Meta's `components` as `GET message_templates`
+/// lists them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateSeed {
+    pub name: String,
+    pub language: String,
+    /// `MARKETING`, `UTILITY` or `AUTHENTICATION`.
+    pub category: String,
+    pub components: serde_json::Value,
 }
 
 /// At most `burst` accepted sends from one number to one customer within `per` (spec §7: 45 in

@@ -36,14 +36,14 @@ impl Shared {
         let cancel = CancellationToken::new();
         let webhooks = WebhookSender::start(&config, cancel.clone())?;
         Ok(Arc::new(Shared {
-            customers: Customers::new(config.customers),
+            customers: Customers::new(config.customers, &config.named_customers),
+            templates: Mutex::new(TemplateStore::with_seeds(&config.templates)),
             config,
             base_url,
             cancel,
             webhooks,
             ledger: Mutex::default(),
             rules: Mutex::default(),
-            templates: Mutex::default(),
             media: Mutex::default(),
             seen_numbers: Mutex::default(),
         }))

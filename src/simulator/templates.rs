@@ -10,9 +10,9 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::error::GraphFailure;
-use super::ids;
 use super::state::{Shared, lock};
 use super::webhooks::Update;
+use super::{TemplateSeed, ids};
 
 /// Meta's default page size.
 const DEFAULT_LIMIT: usize = 25;
@@ -23,6 +23,8 @@ const CURSOR_PREFIX: &str = "QVFIU";
 pub(crate) struct TemplateStore {
     by_waba: HashMap<String, Vec<Template>>,
     next_seq: u64,
+    /// Templates every WABA starts with besides the three defaults.
+    extra: Vec<TemplateSeed>,
 }
 
 #[derive(Debug, Clone)]
@@ -69,19 +71,36 @@ impl Template {
 }
 
 impl TemplateStore {
-    /// The templates of `waba`, seeded with the three defaults on first use.
+    pub fn with_seeds(extra: &[TemplateSeed]) -> TemplateStore {
+        TemplateStore {
+            extra: extra.to_vec(),
+            ..TemplateStore::default()
+        }
+    }
+
+    /// The templates of `waba`, seeded with the three defaults and the configured ones on
+    /// first use.
     fn waba(&mut self, waba: &str) -> &mut Vec<Template> {
         if !self.by_waba.contains_key(waba) {
-            let seeded = seeds()
+            let defaults = seeds()
                 .into_iter()
-                .map(|(name, category, components)| {
+                .map(|(name, category, components)| TemplateSeed {
+                    name: name.into(),
+                    language: "en_US".into(),
+                    category: category.into(),
+                    components,
+                });
+            let all: Vec<TemplateSeed> = defaults.chain(self.extra.iter().cloned()).collect();
+            let seeded = all
+                .into_iter()
+                .map(|seed| {
                     self.template(
-                        name,
-                        "en_US",
-                        category,
+                        &seed.name,
+                        &seed.language,
+                        &seed.category,
                         "APPROVED",
                         "POSITIONAL",
-                        components,
+                        seed.components,
                     )
                 })
                 .collect();

@@ -11,6 +11,7 @@ pub mod campaigns;
 pub mod cluster;
 pub mod contacts;
 pub mod conversations;
+pub mod demo;
 pub mod events;
 pub mod inbox;
 pub mod media;
@@ -137,28 +138,29 @@ impl Db {
                 }
             }
             None => {
-                let options = ClusterOptions {
-                    dir: config
-                        .database
-                        .managed_dir
-                        .clone()
-                        .unwrap_or_else(|| cluster::default_dir(paths.data_dir())),
-                    bin_dir: config.database.postgres_bin_dir.clone(),
-                    throwaway: false,
-                };
-                let cluster = start_cluster(options).await?;
-                create_database(&cluster, MANAGED_DATABASE).await?;
-                let pool = pool_options
-                    .connect_with(cluster.connect_options(MANAGED_DATABASE))
-                    .await?;
-                Db {
-                    pool,
-                    cluster: Some(cluster),
-                }
+                let cluster = start_cluster(managed_options(config, paths)).await?;
+                Db::on_cluster(cluster, MANAGED_DATABASE, pool_options).await?
             }
         };
         db.migrate().await?;
         Ok(db)
+    }
+
+    /// Connects to `database` in the managed cluster, creating it when missing. Migrations
+    /// are the caller's.
+    pub async fn on_cluster(
+        cluster: Arc<ManagedCluster>,
+        database: &str,
+        pool_options: PgPoolOptions,
+    ) -> Result<Self, StoreError> {
+        create_database(&cluster, database).await?;
+        let pool = pool_options
+            .connect_with(cluster.connect_options(database))
+            .await?;
+        Ok(Db {
+            pool,
+            cluster: Some(cluster),
+        })
     }
 
     /// Wraps an existing pool (tests, embedding); the caller keeps its server running.
@@ -189,6 +191,19 @@ impl Db {
             // Dropping a cluster may stop the server: a blocking wait for `pg_ctl stop`.
             let _ = tokio::task::spawn_blocking(move || drop(cluster)).await;
         }
+    }
+}
+
+/// The managed cluster the configuration names (`[database] managed_dir`, `postgres_bin_dir`).
+pub fn managed_options(config: &Config, paths: &Paths) -> ClusterOptions {
+    ClusterOptions {
+        dir: config
+            .database
+            .managed_dir
+            .clone()
+            .unwrap_or_else(|| cluster::default_dir(paths.data_dir())),
+        bin_dir: config.database.postgres_bin_dir.clone(),
+        throwaway: false,
     }
 }
 
@@ -228,6 +243,18 @@ pub async fn create_database(cluster: &ManagedCluster, name: &str) -> Result<(),
             Err(e) => return Err(e.into()),
         }
     }
+    conn.close().await?;
+    Ok(())
+}
+
+/// Drops a database of the managed cluster, closing the connections other processes hold on it.
+pub async fn drop_database(cluster: &ManagedCluster, name: &str) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect_with(&cluster.connect_options("postgres")).await?;
+    let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await?;
     conn.close().await?;
     Ok(())
 }

@@ -36,9 +36,8 @@ use self::keymap::Keymap;
 use self::state::{ListenerState, Settings, State};
 use self::terminal::{Guard, Reader};
 use self::theme::Theme;
-use crate::app::campaigns::{CampaignRunner, RunnerSettings};
-use crate::app::media::{FetcherSettings, MediaFetcher, MediaStore};
-use crate::app::outbox::{OutboxWorker, WorkerSettings};
+use crate::app::media::MediaStore;
+use crate::app::workers::Workers;
 use crate::cloud_api::graph::GraphClient;
 use crate::config::{Config, Paths};
 use crate::domain::Slug;
@@ -69,11 +68,14 @@ pub struct Environment {
     pub db: Db,
     pub graph: GraphClient,
     pub media: MediaStore,
+    /// The embedded listener's socket, bound by the caller (`demo` binds a free port before the
+    /// simulator learns it); none: `[server] listen` is bound here.
+    pub listener: Option<tokio::net::TcpListener>,
 }
 
 /// Runs the TUI until the user quits.
 pub async fn run(
-    env: Environment,
+    mut env: Environment,
     config: &Config,
     paths: &Paths,
     options: Options,
@@ -90,9 +92,10 @@ pub async fn run(
     let (actions, mut inbox) = mpsc::unbounded_channel::<Action>();
     let embedded = config.tui.listener && !options.no_listener;
     let (listener_state, workers) = if embedded {
-        start_workers(&env, config, stop.clone()).await
+        let (state, listener, workers) = start_workers(&mut env, config, &stop).await;
+        (state, Some((listener, workers)))
     } else {
-        (ListenerState::Off, Vec::new())
+        (ListenerState::Off, None)
     };
 
     let (workspace_tx, workspace_rx) = watch::channel(None);
@@ -198,9 +201,12 @@ pub async fn run(
     stop.cancel();
     clock.abort();
     let _ = feed.await;
-    for worker in workers {
-        if tokio::time::timeout(STOP_GRACE, worker).await.is_err() {
-            tracing::warn!("a background worker did not stop in time");
+    if let Some((listener, workers)) = workers {
+        workers.join(STOP_GRACE).await;
+        if let Some(listener) = listener
+            && tokio::time::timeout(STOP_GRACE, listener).await.is_err()
+        {
+            tracing::warn!("the webhook listener did not stop in time");
         }
     }
     result.map_err(StartError::Failed)
@@ -285,55 +291,41 @@ async fn edit(text: &str) -> anyhow::Result<String> {
     std::fs::read_to_string(file.path()).context("cannot read the edited reply")
 }
 
-/// Starts the webhook listener, an outbox worker and a media fetcher. A listener address in use
-/// (a `serve` already runs on it) leaves the TUI working, with the reason in the status bar.
+/// Starts the webhook listener and the background workers. A listener address in use (a
+/// `serve` already runs on it) leaves the TUI working, with the reason in the status bar.
 async fn start_workers(
-    env: &Environment,
+    env: &mut Environment,
     config: &Config,
-    stop: CancellationToken,
-) -> (ListenerState, Vec<tokio::task::JoinHandle<()>>) {
-    let mut workers = Vec::new();
-    let settings = WorkerSettings {
-        max_attempts: config.outbox.max_attempts,
-        ..WorkerSettings::default()
-    };
-    workers.push(tokio::spawn(
-        OutboxWorker::new(env.db.clone(), env.graph.clone(), settings)
-            .with_media(env.media.clone())
-            .run(stop.clone()),
-    ));
-    workers.push(tokio::spawn(
-        CampaignRunner::new(env.db.clone(), RunnerSettings::default()).run(stop.clone()),
-    ));
-    workers.push(tokio::spawn(
-        MediaFetcher::new(
-            env.db.clone(),
-            env.graph.clone(),
-            env.media.clone(),
-            FetcherSettings::default(),
-        )
-        .run(stop.clone()),
-    ));
+    stop: &CancellationToken,
+) -> (ListenerState, Option<tokio::task::JoinHandle<()>>, Workers) {
+    let workers = Workers::start(&env.db, &env.graph, &env.media, config, stop);
     let address: SocketAddr = config.server.listen;
-    let state = match tokio::net::TcpListener::bind(address).await {
+    let bound = match env.listener.take() {
+        Some(tcp) => Ok(tcp),
+        None => tokio::net::TcpListener::bind(address).await,
+    };
+    match bound {
         Ok(tcp) => {
             let local = tcp.local_addr().unwrap_or(address);
             tracing::info!(address = %local, "the TUI's webhook listener is listening");
             let listener = Listener::new(env.db.clone(), config);
             let stopped = stop.clone();
-            workers.push(tokio::spawn(async move {
+            let task = tokio::spawn(async move {
                 if let Err(error) = listener.serve(tcp, stopped.cancelled_owned()).await {
                     tracing::error!(%error, "the webhook listener failed");
                 }
-            }));
-            ListenerState::Listening(local)
+            });
+            (ListenerState::Listening(local), Some(task), workers)
         }
         Err(error) => {
             tracing::warn!(%error, %address, "the TUI runs without its webhook listener");
-            ListenerState::Failed(format!("{address}: {error}"))
+            (
+                ListenerState::Failed(format!("{address}: {error}")),
+                None,
+                workers,
+            )
         }
-    };
-    (state, workers)
+    }
 }
 
 /// Sends the time every `TICK`, for the countdowns.

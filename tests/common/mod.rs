@@ -8,6 +8,9 @@
 
 #![allow(dead_code)]
 
+pub mod pty;
+pub mod svg;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
@@ -388,4 +391,15 @@ pub async fn start_listener(
     let url = format!("http://{}/webhook", tcp.local_addr().unwrap());
     tokio::spawn(listener.serve(tcp, stop.clone().cancelled_owned()));
     url
+}
+
+/// A GET answered with JSON (the simulator's control endpoints, the listener's).
+pub async fn get_json(http: &reqwest::Client, url: &str) -> serde_json::Value {
+    http.get(url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
 }
