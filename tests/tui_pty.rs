@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::pty::{DEADLINE, POLL, Screen, Tui, wait_for, wait_for_within};
-use common::{TestDb, empty_home};
+use common::{TestDb, empty_home, free_port};
 use serde_json::Value;
 use treeex::app::campaigns::{self, Definition};
 use treeex::cloud_api::graph::GraphClient;
@@ -43,15 +43,6 @@ const ENTER: &str = "\r";
 const ESC: &str = "\x1b";
 const TAB: &str = "\t";
 const DOWN: &str = "\x1b[B";
-
-/// A port free a moment ago, for the TUI's listener (the simulator must know it in advance).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn write_config(dir: &Path, database_url: &str, listen: &str, graph: &str) -> PathBuf {
     let path = dir.join("treeex.toml");

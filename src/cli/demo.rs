@@ -135,7 +135,11 @@ fn simulator_config(webhook_url: String, app_secret: String) -> SimulatorConfig 
         app_secret,
         numbers: vec![BusinessNumber {
             phone_number_id: demo::PHONE_NUMBER_ID.into(),
-            display_phone_number: demo::DISPLAY_PHONE_NUMBER.into(),
+            // Webhooks carry the display number as digits.
+            display_phone_number: demo::DISPLAY_PHONE_NUMBER
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect(),
             waba_id: demo::WABA_ID.into(),
         }],
         named_customers: demo::customers()

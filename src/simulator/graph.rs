@@ -90,7 +90,7 @@ fn phone_number(shared: &Shared, phone_number_id: &str) -> Value {
     let number = shared.number(phone_number_id);
     json!({
         "verified_name": "Simulated Business",
-        "display_phone_number": format!("+{}", number.display_phone_number),
+        "display_phone_number": format!("+{}", number.display_phone_number.trim_start_matches('+')),
         "id": number.phone_number_id,
         "quality_rating": "GREEN",
         "code_verification_status": "VERIFIED",
