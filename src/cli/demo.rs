@@ -55,9 +55,14 @@ async fn run_on(db: &Db, config: &Config, paths: &Paths, args: &DemoArgs) -> Res
     config.whatsapp.verify_token = Some(SecretString::from("demo-verify-token"));
     config.whatsapp.graph_base_url = simulator.base_url();
     config.tui.listener = true;
+    // The demo's own files (media, the TUI's last workspace) stay apart from the user's.
+    let paths = Paths::new(
+        paths.config_file().parent().unwrap_or(paths.data_dir()),
+        paths.data_dir().join("demo"),
+    );
     config.media.store = Some(format!(
         "file://{}",
-        paths.data_dir().join("demo").join("media").display()
+        paths.data_dir().join("media").display()
     ));
     let graph = super::commands::graph_client(&config)?;
     let media = super::send::media_store(&config)?;
@@ -94,7 +99,7 @@ async fn run_on(db: &Db, config: &Config, paths: &Paths, args: &DemoArgs) -> Res
             workspace: Slug::parse(demo::SLUG).ok(),
             no_listener: false,
         };
-        tui::run(env, &config, paths, options)
+        tui::run(env, &config, &paths, options)
             .await
             .map_err(|error| match error {
                 StartError::Usage(error) => Failure::Usage(error),
