@@ -19,6 +19,7 @@ pub mod members;
 pub mod messages;
 pub mod outbox;
 pub mod phones;
+pub mod probe;
 pub mod team;
 pub mod templates;
 pub mod thread;

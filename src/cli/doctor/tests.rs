@@ -1,7 +1,17 @@
 //! Doctor's pure parts (masking, migrations, clocks) and a whole run against servers that are
 //! not there, read for secrets. Runs against real servers are in `tests/doctor.rs`.
 
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::clock::{Sample, clock};
+use super::database::migrations;
+use super::secrets::{mask_url, masked};
 use super::*;
+use crate::store::MIGRATOR;
+use crate::store::probe::{Applied, MigrationState};
 
 const PASSWORD: &str = "pg-pass-Zq81xW";
 const APP_SECRET: &str = "app-secret-0123456789abcdef";
@@ -43,7 +53,12 @@ fn a_secret_shows_at_most_its_last_four_characters_and_only_when_long() {
     );
 }
 
-fn all_applied() -> Vec<(i64, Vec<u8>, bool)> {
+/// Doctor's verdict on these applied migrations.
+fn migration_state(applied: &[Applied]) -> (Status, String) {
+    migrations(MigrationState::of(applied))
+}
+
+fn all_applied() -> Vec<Applied> {
     MIGRATOR
         .iter()
         .filter(|m| !m.migration_type.is_down_migration())
