@@ -170,24 +170,12 @@ fn print_show(campaign: &Campaign, reasons: &[FailureReason]) {
         println!("ended     {}", time(at));
     }
     let total = campaign.total_contacts;
-    let rows = [
-        ("recipients", total),
-        ("sent", campaign.sent_count),
-        ("delivered", campaign.delivered_count),
-        ("read", campaign.read_count),
-        ("replied", campaign.replied_count),
-        ("failed", campaign.failed_count),
-        ("skipped", campaign.skipped_count),
-    ];
+    let rows = std::iter::once(("recipients", total)).chain(campaign.funnel());
     print!(
         "{}",
         output::table(
             &["", "count", "of recipients"],
-            rows.iter().map(|(label, n)| vec![
-                label.to_string(),
-                n.to_string(),
-                percent(*n, total)
-            ])
+            rows.map(|(label, n)| vec![label.to_string(), n.to_string(), percent(n, total)])
         )
     );
     if !reasons.is_empty() {

@@ -77,16 +77,8 @@ pub async fn record_campaign_progress(db: &Db) {
         }
     };
     for campaign in running {
-        let stages = [
-            ("total", campaign.total_contacts),
-            ("sent", campaign.sent_count),
-            ("delivered", campaign.delivered_count),
-            ("read", campaign.read_count),
-            ("replied", campaign.replied_count),
-            ("failed", campaign.failed_count),
-            ("skipped", campaign.skipped_count),
-        ];
-        for (stage, count) in stages {
+        let total = ("total", campaign.total_contacts);
+        for (stage, count) in std::iter::once(total).chain(campaign.funnel()) {
             metrics::gauge!(
                 "treeex_campaign_recipients",
                 "campaign" => campaign.id.to_string(),

@@ -42,6 +42,21 @@ pub struct Campaign {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Campaign {
+    /// The counters by stage, down the funnel: what the dashboards, `campaign show` and
+    /// `/metrics` list.
+    pub fn funnel(&self) -> [(&'static str, i32); 6] {
+        [
+            ("sent", self.sent_count),
+            ("delivered", self.delivered_count),
+            ("read", self.read_count),
+            ("replied", self.replied_count),
+            ("failed", self.failed_count),
+            ("skipped", self.skipped_count),
+        ]
+    }
+}
+
 /// The campaign columns joined with its number and template, for `get` and `list` (a macro so
 /// that `concat!` makes each query one static string).
 macro_rules! select_campaign {
@@ -89,27 +104,12 @@ pub async fn list(
 
 /// The workspace a campaign belongs to: how a command given only a campaign id finds its
 /// workspace (a campaign id is unique across workspaces).
-/// One running or paused campaign's counters, for `/metrics`.
-#[derive(Debug, Clone, FromRow)]
-pub struct Progress {
-    pub id: Uuid,
-    pub name: String,
-    pub total_contacts: i32,
-    pub sent_count: i32,
-    pub delivered_count: i32,
-    pub read_count: i32,
-    pub replied_count: i32,
-    pub failed_count: i32,
-    pub skipped_count: i32,
-}
-
-/// The counters of every campaign now running or paused, in any workspace.
-pub async fn progress(db: &Db) -> Result<Vec<Progress>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT id, name, total_contacts, sent_count, delivered_count, read_count, \
-                replied_count, failed_count, skipped_count \
-         FROM campaigns WHERE status IN ('RUNNING', 'PAUSED') ORDER BY id",
-    )
+/// Every campaign now running or paused, in any workspace (their counters, for `/metrics`).
+pub async fn progress(db: &Db) -> Result<Vec<Campaign>, StoreError> {
+    Ok(sqlx::query_as(concat!(
+        select_campaign!(),
+        "WHERE c.status IN ('RUNNING', 'PAUSED') ORDER BY c.id"
+    ))
     .fetch_all(db.pool())
     .await?)
 }

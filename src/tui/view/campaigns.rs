@@ -249,16 +249,8 @@ fn two_lines(state: &State, campaign: &Campaign, width: usize) -> [Line<'static>
         ],
         width,
     );
-    let counters = [
-        ("sent", campaign.sent_count),
-        ("delivered", campaign.delivered_count),
-        ("read", campaign.read_count),
-        ("replied", campaign.replied_count),
-        ("failed", campaign.failed_count),
-        ("skipped", campaign.skipped_count),
-    ];
     let mut parts = Vec::new();
-    for (index, (label, n)) in counters.into_iter().enumerate() {
+    for (index, (label, n)) in campaign.funnel().into_iter().enumerate() {
         parts.push(Part {
             separator: "  ",
             spans: vec![
