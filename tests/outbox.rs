@@ -145,6 +145,28 @@ impl World {
         }
     }
 
+    /// Queues hello_world to `count` customers, `prefix` followed by four digits.
+    async fn hello_to_many(&self, prefix: &str, count: usize) -> Vec<Uuid> {
+        let mut ids = Vec::new();
+        for n in 0..count {
+            let to = format!("{prefix}{n:04}");
+            ids.push(self.send(&to, template("hello_world", &[])).await.unwrap());
+        }
+        ids
+    }
+
+    /// Asserts that the number's busiest second held no more than `cap` sends.
+    async fn assert_cap_held(&self, sends: usize, cap: u64) {
+        let stats = self.sim_json("/_sim/stats").await;
+        let number = &stats["phone_numbers"][NUMBER];
+        assert_eq!(number["accepted"], sends, "{stats}");
+        let busiest = number["max_per_second"].as_u64().unwrap();
+        assert!(
+            busiest <= cap,
+            "at most the number's mps in any one second: {stats}"
+        );
+    }
+
     async fn send(&self, to: &str, content: Content) -> Result<Uuid, OutboxError> {
         outbox::enqueue(self.db(), &self.outgoing(to, content))
             .await
@@ -453,15 +475,7 @@ async fn a_window_only_meta_knows_is_closed_fails_asynchronously_with_131047() {
 async fn two_workers_racing_send_each_message_once() {
     let world = World::start(1000, "token", |sim| sim.mps = 0).await;
     world.sync_templates().await;
-    let mut ids = Vec::new();
-    for n in 0..40 {
-        ids.push(
-            world
-                .send(&format!("1415555{n:04}"), template("hello_world", &[]))
-                .await
-                .unwrap(),
-        );
-    }
+    let ids = world.hello_to_many("1415555", 40).await;
     world.run_worker();
     world.run_worker();
     for id in &ids {
@@ -479,27 +493,115 @@ async fn the_number_rate_cap_holds() {
     // The simulator takes any rate here: only treeex's pacing keeps the number at 5 a second.
     let world = World::start(5, "token", |sim| sim.mps = 0).await;
     world.sync_templates().await;
-    let mut ids = Vec::new();
-    for n in 0..15 {
-        ids.push(
-            world
-                .send(&format!("1415557{n:04}"), template("hello_world", &[]))
-                .await
-                .unwrap(),
-        );
-    }
+    let ids = world.hello_to_many("1415557", 15).await;
     world.run_worker();
     for id in &ids {
         world.wait_status(*id, "sent").await;
     }
-    let stats = world.sim_json("/_sim/stats").await;
-    let number = &stats["phone_numbers"][NUMBER];
-    assert_eq!(number["accepted"], 15, "{stats}");
-    let max = number["max_per_second"].as_u64().unwrap();
-    assert!(
-        max <= 5,
-        "at most the number's mps in any one second: {stats}"
+    world.assert_cap_held(15, 5).await;
+}
+
+#[tokio::test]
+async fn one_worker_at_a_time_sends_for_a_number() {
+    use treeex::store::{outbox as queue, phones};
+    let world = World::start(10, "token", |_| {}).await;
+    world.sync_templates().await;
+    let number: Uuid = sqlx::query_scalar("SELECT id FROM phone_numbers")
+        .fetch_one(world.db.pool())
+        .await
+        .unwrap();
+    let tail = Duration::from_secs(2);
+    let first = phones::reserve_slots(world.db(), number, "worker-a", 10, 10.0, tail)
+        .await
+        .unwrap();
+    assert_eq!(first, Some(Duration::ZERO), "a free number starts now");
+    assert_eq!(
+        phones::reserve_slots(world.db(), number, "worker-b", 1, 10.0, tail)
+            .await
+            .unwrap(),
+        None,
+        "worker-a sends for the number until after its last slot"
     );
+    let message = world
+        .send(CUSTOMER, template("hello_world", &[]))
+        .await
+        .unwrap();
+    assert!(
+        queue::claim(world.db(), "worker-b", 10, 60.0, None)
+            .await
+            .unwrap()
+            .is_empty(),
+        "another worker's number is left to it"
+    );
+    let mine = phones::reserve_slots(world.db(), number, "worker-a", 1, 10.0, tail)
+        .await
+        .unwrap()
+        .expect("worker-a reserves again");
+    assert!(
+        mine > Duration::from_millis(800),
+        "after its first 10 slots: {mine:?}"
+    );
+
+    // Given back (a worker stopping), the number is free at once, its slots still counted.
+    phones::give_back_sending(world.db(), "worker-a")
+        .await
+        .unwrap();
+    let claimed = queue::claim(world.db(), "worker-b", 10, 60.0, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed.iter().map(|c| c.message_id).collect::<Vec<_>>(),
+        vec![message]
+    );
+    let after = phones::reserve_slots(world.db(), number, "worker-b", 1, 10.0, tail)
+        .await
+        .unwrap()
+        .expect("worker-b takes the number over");
+    assert!(
+        after > mine,
+        "worker-b starts after worker-a's last slot: {after:?} against {mine:?}"
+    );
+
+    // A worker that died without giving it back holds it until its slots and tail are over.
+    sqlx::query(
+        "UPDATE phone_numbers SET send_slot_at = now() - interval '3 seconds', \
+         sending_until = now() - interval '1 second'",
+    )
+    .execute(world.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        phones::reserve_slots(world.db(), number, "worker-c", 1, 10.0, tail)
+            .await
+            .unwrap(),
+        Some(Duration::ZERO),
+        "a lapsed worker's number is free"
+    );
+}
+
+#[tokio::test]
+async fn two_workers_racing_for_one_number_hold_its_rate_cap() {
+    // The simulator takes any rate here: treeex's pacing alone keeps the number at 20 a second,
+    // whichever of the two workers sends.
+    let world = World::start(20, "token", |sim| sim.mps = 0).await;
+    world.sync_templates().await;
+    let ids = world.hello_to_many("1415558", 60).await;
+    // Small batches, so that the two keep meeting at the claim.
+    for _ in 0..2 {
+        let worker = OutboxWorker::new(
+            world.db().clone(),
+            world.graph.clone(),
+            WorkerSettings {
+                batch: 5,
+                ..WorkerSettings::default()
+            },
+        );
+        tokio::spawn(worker.run(world.stop.clone()));
+    }
+    for id in &ids {
+        world.wait_status(*id, "sent").await;
+    }
+    world.assert_cap_held(60, 20).await;
 }
 
 #[tokio::test]
@@ -507,15 +609,7 @@ async fn meta_rate_limits_are_retried_until_sent() {
     // treeex would send at 50 a second; the simulator (Meta) takes 3, and answers 130429 above.
     let world = World::start(50, "token", |sim| sim.mps = 3).await;
     world.sync_templates().await;
-    let mut ids = Vec::new();
-    for n in 0..8 {
-        ids.push(
-            world
-                .send(&format!("1415556{n:04}"), template("hello_world", &[]))
-                .await
-                .unwrap(),
-        );
-    }
+    let ids = world.hello_to_many("1415556", 8).await;
     world.run_worker();
     for id in &ids {
         world.wait_status(*id, "read").await;

@@ -306,13 +306,19 @@ fn media_preview(file: &Staged) -> String {
 /// How often expired claims are taken back.
 const SWEEP_EVERY: Duration = Duration::from_secs(10);
 
+/// How long after its last reserved send slot a number stays its worker's: time for that
+/// worker's late sends to leave before another worker may send for the number.
+const SENDING_TAIL: Duration = Duration::from_secs(2);
+
 /// A number's pace: evenly spaced sends a hair under its cap, so that network jitter between
-/// here and Meta cannot make any one second hold more than `mps`. Two things keep it: the send
-/// slots reserved in the database for each batch keep the processes sending for one number
-/// apart, and within a process the number's limiter keeps any two sends at least a period
-/// apart, so messages held up past their slots (a busy machine, a slow database) leave evenly
-/// once they can, never in a burst. A late message is not given a new slot: under load, every
-/// message asking the database for one again was what kept them late.
+/// here and Meta cannot make any one second hold more than `mps`. One worker at a time sends for
+/// a number, the one that reserved its latest send slots in the database, and that worker's
+/// limiter keeps any two of its sends at least a period apart: messages held up past their slots
+/// (a busy machine, a slow database) leave evenly once they can, never in a burst, and never
+/// alongside another process's. A late message is not given a new slot: under load, every
+/// message asking the database for one again was what kept them late. Another worker takes a
+/// number over once its worker gave it back (stopping, or idle with nothing leaving) or
+/// [`SENDING_TAIL`] after that one's last slot, and starts after that slot.
 #[derive(Clone)]
 struct Pace {
     per_second: f64,
@@ -321,11 +327,12 @@ struct Pace {
 }
 
 impl Pace {
-    /// 3% under the cap, and at least two sends a second under it: at a low cap 3% is less than
-    /// one send, and a process held up for a few tens of milliseconds would crowd a second.
+    /// 3% under the cap, and at least three sends a second under it: at a low cap 3% is less
+    /// than one send, and requests held up on their way for a few tens of milliseconds (a busy
+    /// machine) would arrive crowded into one second.
     fn per_second(mps: i32) -> f64 {
         let cap = f64::from(mps.max(1));
-        (cap * 0.97).min(cap - 2.0).max(cap * 0.5)
+        (cap * 0.97).min(cap - 3.0).max(cap * 0.5)
     }
 
     fn new(mps: i32) -> Self {
@@ -428,6 +435,8 @@ impl OutboxWorker {
         let mut sends = JoinSet::new();
         let (recorder, recording) = Recorder::start(self.db.clone());
         let mut last_sweep = Instant::now();
+        // Whether this worker may be sending for a number since it last gave them back.
+        let mut holding = false;
         loop {
             while sends.try_join_next().is_some() {}
             if last_sweep.elapsed() >= SWEEP_EVERY {
@@ -444,8 +453,17 @@ impl OutboxWorker {
                 .await
             {
                 // A full batch: there may be more right away.
-                Ok(claimed) if claimed >= batch => continue,
-                Ok(_) => {}
+                Ok(claimed) if claimed >= batch => {
+                    holding = true;
+                    continue;
+                }
+                Ok(0) if holding && sends.is_empty() => {
+                    // Idle with nothing leaving: another process need not wait for the tail.
+                    self.give_back_sending().await;
+                    holding = false;
+                }
+                Ok(0) => {}
+                Ok(_) => holding = true,
                 Err(error) => tracing::warn!(%error, "the outbox worker could not claim messages"),
             }
             let wake = async {
@@ -467,6 +485,14 @@ impl OutboxWorker {
         while sends.join_next().await.is_some() {}
         drop(recorder);
         let _ = recording.await;
+        self.give_back_sending().await;
+    }
+
+    /// Lets other workers send for this one's numbers now rather than when its slots run out.
+    async fn give_back_sending(&self) {
+        if let Err(error) = phones::give_back_sending(&self.db, &self.name).await {
+            tracing::warn!(%error, "could not give back the numbers this worker sent for");
+        }
     }
 
     /// The number's pace in this process, made again when its rate changed.
@@ -503,6 +529,7 @@ impl OutboxWorker {
         while sends.join_next().await.is_some() {}
         drop(recorder);
         let _ = recording.await;
+        self.give_back_sending().await;
         Ok(claimed? > 0)
     }
 
@@ -525,6 +552,7 @@ impl OutboxWorker {
 
     /// Claims up to as many messages as `room` holds permits (all due ones, or only `only`),
     /// reserves their numbers' send slots, and starts each message's delivery at its slot.
+    /// Messages of a number another worker took meanwhile go back to the queue for that one.
     /// Returns how many it claimed.
     async fn dispatch(
         &self,
@@ -558,12 +586,22 @@ impl OutboxWorker {
             let first = match phones::reserve_slots(
                 &self.db,
                 phone_number,
+                &self.name,
                 messages.len(),
                 pace.per_second,
+                SENDING_TAIL,
             )
             .await
             {
-                Ok(wait) => Instant::now() + wait,
+                Ok(Some(wait)) => Instant::now() + wait,
+                Ok(None) => {
+                    let ids: Vec<Uuid> = messages.iter().map(|m| m.message_id).collect();
+                    if let Err(error) = outbox::release(&self.db, &self.name, &ids).await {
+                        // Then they go back when their claims run out.
+                        tracing::warn!(%error, "could not give back claims of a number another worker sends for");
+                    }
+                    continue;
+                }
                 Err(error) => {
                     // Unsent, they go back to the queue when their claims run out.
                     tracing::warn!(%error, "could not reserve send slots");
@@ -602,7 +640,7 @@ impl OutboxWorker {
         tokio::time::sleep_until(slot).await;
         if stop.is_cancelled() {
             // Not sent: back to the queue for whichever worker runs next.
-            return outbox::release(&self.db, &self.name, claimed.message_id).await;
+            return outbox::release(&self.db, &self.name, &[claimed.message_id]).await;
         }
         let in_flight = self.in_flight.acquire().await;
         if !outbox::mark_sending(&self.db, &self.name, claimed.message_id).await? {

@@ -46,7 +46,8 @@ pub struct Claimed {
 }
 
 /// Claims up to `limit` due messages (all due ones, or only `only` when given) for `worker`
-/// until `lease_seconds` from now.
+/// until `lease_seconds` from now, leaving those of numbers another worker sends for
+/// ([`phones::reserve_slots`](super::phones::reserve_slots)).
 pub async fn claim(
     db: &Db,
     worker: &str,
@@ -59,7 +60,10 @@ pub async fn claim(
              SELECT message_id FROM outbox \
              WHERE state = 'queued' AND next_attempt_at <= now() \
                AND ($4::uuid IS NULL OR message_id = $4) \
-             ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED), \
+               AND NOT EXISTS (SELECT 1 FROM phone_numbers p \
+                   WHERE p.id = outbox.phone_number_id AND p.sending_worker <> $1 \
+                     AND p.sending_until > clock_timestamp()) \
+             ORDER BY next_attempt_at LIMIT $2 FOR UPDATE OF outbox SKIP LOCKED), \
          claimed AS ( \
              UPDATE outbox o SET state = 'claimed', claimed_by = $1, \
                  claim_expires_at = now() + make_interval(secs => $3) \
@@ -313,13 +317,14 @@ pub async fn workspace_depth(
     .await?)
 }
 
-/// Gives a claimed message back to the queue unsent (its worker is stopping).
-pub async fn release(db: &Db, worker: &str, message: Uuid) -> Result<(), StoreError> {
+/// Gives claimed messages back to the queue unsent (their worker is stopping, or another
+/// worker sends for their number).
+pub async fn release(db: &Db, worker: &str, messages: &[Uuid]) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE outbox SET state = 'queued', claimed_by = NULL, claim_expires_at = NULL \
-         WHERE message_id = $1 AND claimed_by = $2 AND state = 'claimed'",
+         WHERE message_id = ANY($1) AND claimed_by = $2 AND state = 'claimed'",
     )
-    .bind(message)
+    .bind(messages)
     .bind(worker)
     .execute(db.pool())
     .await?;

@@ -222,28 +222,47 @@ pub async fn senders(
     Ok(senders)
 }
 
-/// Reserves `count` consecutive send slots of the number, `1 / per_second` apart, after every
-/// slot reserved before (by any process). Returns how long until the first one (zero when it is
-/// now): the caller sends its i-th message `i / per_second` after that.
+/// Reserves `count` consecutive send slots of the number for `worker`, `1 / per_second` apart,
+/// after every slot reserved before (by any worker), and makes `worker` the one worker sending for
+/// the number until `tail` after the last of them. Returns how long until the first slot (zero when it is
+/// now), the caller sending its i-th message `i / per_second` after that; or None while another
+/// worker sends for the number: then this one must not send for it.
 pub async fn reserve_slots(
     db: &Db,
     phone_number: Uuid,
+    worker: &str,
     count: usize,
     per_second: f64,
-) -> Result<std::time::Duration, StoreError> {
+    tail: std::time::Duration,
+) -> Result<Option<std::time::Duration>, StoreError> {
     let span = count as f64 / per_second;
-    let wait: f64 = sqlx::query_scalar(
+    let wait: Option<f64> = sqlx::query_scalar(
         "UPDATE phone_numbers \
-         SET send_slot_at = GREATEST(send_slot_at, now()) + make_interval(secs => $2) \
-         WHERE id = $1 \
-         RETURNING EXTRACT(EPOCH FROM send_slot_at - now())::float8 - $2",
+         SET send_slot_at = GREATEST(send_slot_at, clock_timestamp()) + make_interval(secs => $3), \
+             sending_worker = $2, \
+             sending_until = GREATEST(send_slot_at, clock_timestamp()) + make_interval(secs => $3 + $4) \
+         WHERE id = $1 AND (sending_worker IS NULL OR sending_worker = $2 OR sending_until <= clock_timestamp()) \
+         RETURNING EXTRACT(EPOCH FROM send_slot_at - clock_timestamp())::float8 - $3",
     )
     .bind(phone_number)
+    .bind(worker)
     .bind(span)
+    .bind(tail.as_secs_f64())
     .fetch_optional(db.pool())
-    .await?
-    .ok_or_else(|| StoreError::NotFound(format!("there is no phone number {phone_number}")))?;
-    Ok(std::time::Duration::from_secs_f64(wait.max(0.0)))
+    .await?;
+    Ok(wait.map(|wait| std::time::Duration::from_secs_f64(wait.max(0.0))))
+}
+
+/// Gives back every number `worker` sends for, for another worker to take at once.
+pub async fn give_back_sending(db: &Db, worker: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE phone_numbers SET sending_worker = NULL, sending_until = NULL \
+         WHERE sending_worker = $1",
+    )
+    .bind(worker)
+    .execute(db.pool())
+    .await?;
+    Ok(())
 }
 
 /// A connected number of any workspace with its access token: what `treeex doctor` asks the
