@@ -30,6 +30,7 @@ impl Workers {
     ) -> Workers {
         let settings = WorkerSettings {
             max_attempts: config.outbox.max_attempts,
+            concurrency: config.outbox.max_in_flight,
             ..WorkerSettings::default()
         };
         let outbox = OutboxWorker::new(db.clone(), graph.clone(), settings)

@@ -237,6 +237,8 @@ pub struct OutboxConfig {
     pub max_attempts: u32,
     /// Seconds a Graph API request may take before its answer counts as lost (ambiguous).
     pub request_timeout_secs: u64,
+    /// Send requests to the Graph API in flight at once in this process.
+    pub max_in_flight: usize,
 }
 
 impl Default for OutboxConfig {
@@ -244,6 +246,7 @@ impl Default for OutboxConfig {
         Self {
             max_attempts: 5,
             request_timeout_secs: 30,
+            max_in_flight: 256,
         }
     }
 }
@@ -451,6 +454,9 @@ impl Config {
                 "outbox.request_timeout_secs",
                 "must be at least 1".into(),
             ));
+        }
+        if self.outbox.max_in_flight == 0 {
+            return Err(invalid("outbox.max_in_flight", "must be at least 1".into()));
         }
         if self.webhook.archive_days == 0 {
             return Err(invalid("webhook.archive_days", "must be at least 1".into()));

@@ -41,6 +41,9 @@ fn no_file_means_the_documented_defaults() {
     assert_eq!(config.ingest.stop_words, ["STOP", "UNSUBSCRIBE"]);
     assert_eq!(config.ingest.start_words, ["START"]);
     assert_eq!(config.webhook.archive_days, 30);
+    assert_eq!(config.outbox.max_attempts, 5);
+    assert_eq!(config.outbox.request_timeout_secs, 30);
+    assert_eq!(config.outbox.max_in_flight, 256);
     let p = paths(dir.path());
     assert_eq!(config.log_dir(&p), dir.path().join("data/logs"));
     assert_eq!(
@@ -169,6 +172,7 @@ fn invalid_values_are_named() {
         ("[logging]\nlevel = \"info,=[\"\n", "logging.level"),
         ("[webhook]\narchive_days = 0\n", "webhook.archive_days"),
         ("[webhook]\narchive_days = -3\n", "webhook.archive_days"),
+        ("[outbox]\nmax_in_flight = 0\n", "outbox.max_in_flight"),
         (
             "[ingest]\nstop_words = [\"STOP\", \" \"]\n",
             "ingest.stop_words",
