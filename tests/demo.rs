@@ -3,7 +3,8 @@
 //!
 //! Headless, it prints where its parts are, seeds "Acme Demo", and from then on customers write
 //! in and the running campaign advances, in the database the printed URL names; it stops
-//! cleanly on SIGINT; a second start keeps the data and `--fresh` starts it over. In a
+//! cleanly on SIGINT; a second start keeps the data and `--fresh` starts it over, unless
+//! another demo is running (a demo beside it shares the data as it is). In a
 //! pseudo-terminal it opens the inbox on the seeded conversations, and a customer's new message
 //! arrives on screen.
 
@@ -316,15 +317,20 @@ async fn workspace_name(db: &mut PgConnection) -> String {
         .unwrap()
 }
 
+/// Renames Acme Demo to Acme Renamed: a change a start over would undo.
+async fn rename_workspace(db: &mut PgConnection) {
+    sqlx::query("UPDATE workspaces SET name = 'Acme Renamed' WHERE slug = 'acme-demo'")
+        .execute(db)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn a_second_start_keeps_the_demo_and_fresh_starts_it_over() {
     let place = Place::new();
     let first = Headless::start(&place, false);
     let mut db = first.connect().await;
-    sqlx::query("UPDATE workspaces SET name = 'Acme Renamed' WHERE slug = 'acme-demo'")
-        .execute(&mut db)
-        .await
-        .unwrap();
+    rename_workspace(&mut db).await;
     db.close().await.unwrap();
     assert_eq!(first.interrupt(), 0);
 
@@ -346,6 +352,60 @@ async fn a_second_start_keeps_the_demo_and_fresh_starts_it_over() {
     assert_eq!(count(&mut db, "SELECT count(*) FROM contacts").await, 200);
     db.close().await.unwrap();
     assert_eq!(fresh.interrupt(), 0);
+}
+
+#[tokio::test]
+async fn a_demo_beside_a_running_one_shares_its_data_and_fresh_is_refused_meanwhile() {
+    let place = Place::new();
+    let first = Headless::start(&place, false);
+    let mut db = first.connect().await;
+    rename_workspace(&mut db).await;
+
+    let mut fresh = treeex_command(place.home())
+        .arg("--config")
+        .arg(&place.config)
+        .args(["demo", "--headless", "--fresh"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start treeex demo --fresh");
+    let deadline = Instant::now() + START;
+    while fresh.try_wait().unwrap().is_none() {
+        if Instant::now() >= deadline {
+            let _ = fresh.kill();
+            panic!("demo --fresh ran beside a running demo instead of refusing");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    let refused = fresh.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("another `treeex demo` is running"),
+        "{stderr}"
+    );
+    assert!(
+        refused.stdout.is_empty(),
+        "nothing started: {:?}",
+        String::from_utf8_lossy(&refused.stdout)
+    );
+    assert_eq!(
+        workspace_name(&mut db).await,
+        "Acme Renamed",
+        "the running demo's data is untouched"
+    );
+
+    let second = Headless::start(&place, false);
+    assert_eq!(second.database, first.database);
+    assert_eq!(
+        workspace_name(&mut db).await,
+        "Acme Renamed",
+        "the second demo shares the data as it is"
+    );
+    assert_eq!(count(&mut db, "SELECT count(*) FROM campaigns").await, 3);
+    db.close().await.unwrap();
+    assert_eq!(second.interrupt(), 0);
+    assert_eq!(first.interrupt(), 0);
 }
 
 #[tokio::test]

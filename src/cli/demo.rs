@@ -5,6 +5,7 @@
 //! with `--headless`, the same without a TUI until SIGINT or SIGTERM).
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -18,6 +19,8 @@ use crate::domain::Slug;
 use crate::simulator::{
     BusinessNumber, CustomerPace, NamedCustomer, Simulator, SimulatorConfig, TemplateSeed,
 };
+use crate::store::cluster::ManagedCluster;
+use crate::store::demo_lock::DemoLock;
 use crate::store::{self, Db};
 use crate::tui::{self, Environment, Options, StartError};
 
@@ -28,13 +31,28 @@ pub const DEMO_DATABASE: &str = "treeex_demo";
 const FIRST_WORDS: &str = "Hi again! The tracking says delivered but I'm not home yet 😅";
 
 pub async fn run(config: &Config, paths: &Paths, args: DemoArgs) -> Result<(), Failure> {
-    let db = open_database(config, paths, args.fresh).await?;
-    let result = run_on(&db, config, paths, &args).await;
+    let cluster = store::start_cluster(store::managed_options(config, paths)).await?;
+    // Demos already running share the database as it is: never started over under them.
+    let mut lock = DemoLock::take(&cluster).await?;
+    if args.fresh && !lock.exclusive() {
+        return Err(Failure::Work(anyhow::anyhow!(
+            "another `treeex demo` is running on this machine's database; quit it before starting the demo over with --fresh"
+        )));
+    }
+    let db = open_database(cluster, config, &lock, args.fresh).await?;
+    let result = run_on(&db, &mut lock, config, paths, &args).await;
     db.close().await;
+    drop(lock);
     result
 }
 
-async fn run_on(db: &Db, config: &Config, paths: &Paths, args: &DemoArgs) -> Result<(), Failure> {
+async fn run_on(
+    db: &Db,
+    lock: &mut DemoLock,
+    config: &Config,
+    paths: &Paths,
+    args: &DemoArgs,
+) -> Result<(), Failure> {
     let tcp = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .context("cannot open a port for the demo's webhook listener")?;
@@ -68,10 +86,16 @@ async fn run_on(db: &Db, config: &Config, paths: &Paths, args: &DemoArgs) -> Res
     let media = super::send::media_store(&config)?;
 
     if demo::seeded(db).await?.is_none() {
+        if !lock.exclusive() {
+            return Err(Failure::Work(anyhow::anyhow!(
+                "the demo workspace is missing while another `treeex demo` runs; quit it and start again"
+            )));
+        }
         demo::seed(db, &graph, chrono::Utc::now())
             .await
             .context("cannot write the demo workspace")?;
     }
+    lock.share().await?;
     let opener = tokio::spawn(first_words(simulator.clone()));
 
     let result = if args.headless {
@@ -112,16 +136,20 @@ async fn run_on(db: &Db, config: &Config, paths: &Paths, args: &DemoArgs) -> Res
 }
 
 /// The demo's database, migrated; `fresh` (or a demo left half-written by an interrupted
-/// start) starts it over.
-async fn open_database(config: &Config, paths: &Paths, fresh: bool) -> Result<Db, Failure> {
-    let cluster = store::start_cluster(store::managed_options(config, paths)).await?;
+/// start) starts it over, when `lock` says no other demo runs.
+async fn open_database(
+    cluster: Arc<ManagedCluster>,
+    config: &Config,
+    lock: &DemoLock,
+    fresh: bool,
+) -> Result<Db, Failure> {
     let pool = || PgPoolOptions::new().max_connections(config.database.max_connections);
     if fresh {
         store::drop_database(&cluster, DEMO_DATABASE).await?;
     }
     let db = Db::on_cluster(cluster.clone(), DEMO_DATABASE, pool()).await?;
     db.migrate().await?;
-    if demo::seeded(&db).await?.is_some() || !demo::exists(&db).await? {
+    if !lock.exclusive() || demo::seeded(&db).await?.is_some() || !demo::exists(&db).await? {
         return Ok(db);
     }
     tracing::warn!("the demo workspace was left half-written; starting it over");

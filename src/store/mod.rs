@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod contacts;
 pub mod conversations;
 pub mod demo;
+pub mod demo_lock;
 pub mod events;
 pub mod inbox;
 pub mod media;
