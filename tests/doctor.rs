@@ -190,6 +190,16 @@ async fn doctor_passes_on_a_good_setup() {
     let token = only_line(&run, "token", "ok");
     assert!(token.contains(&format!("acme {NUMBER}")), "{run:?}");
     assert!(token.contains("Simulated Business"), "{run:?}");
+    // The default store, under a data directory no treeex has used yet: left uncreated.
+    let media = only_line(&run, "media", "ok");
+    let dir = media
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or_else(|| panic!("no directory on {media:?}"));
+    assert!(
+        media.contains("created on first use") && !Path::new(dir).exists(),
+        "{run:?}"
+    );
     only_line(&run, "clock", "ok");
     let secrets = only_line(&run, "secrets", "ok");
     assert!(secrets.contains("app_secret set (…6789)"), "{run:?}");
@@ -217,6 +227,27 @@ async fn doctor_names_the_database_when_it_is_unreachable() {
     assert!(!run.stdout.contains("doctor-db-password"), "{run:?}");
     // Tokens are read from the database: not checked without it.
     only_line(&run, "token", "skip");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_names_a_media_store_that_cannot_be_written() {
+    let db = TestDb::new().await;
+    let setup = Setup::free(&db.url).await;
+    // A file where the store's directory would have to be.
+    let blocker = setup.home.path().join("blocker");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let mut config = std::fs::read_to_string(&setup.config).unwrap();
+    config.push_str(&format!(
+        "[media]\nstore = \"file://{}/media\"\n",
+        blocker.display()
+    ));
+    std::fs::write(&setup.config, config).unwrap();
+
+    let run = setup.doctor(&[]).await;
+
+    let media = only_failure(&run, "media");
+    assert!(media.contains(&blocker.display().to_string()), "{run:?}");
+    assert!(media.contains("is a file"), "{run:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -321,7 +352,8 @@ async fn doctor_json_is_one_document_of_every_check() {
     assert_eq!(
         names,
         [
-            "config", "postgres", "database", "listener", "graph", "token", "clock", "secrets"
+            "config", "postgres", "database", "listener", "graph", "token", "media", "clock",
+            "secrets"
         ],
         "{run:?}"
     );

@@ -6,8 +6,10 @@
 //! synced. Cloud stores take their credentials from the environment, as each provider's tools do
 //! (`AWS_*`, `AZURE_*`, `GOOGLE_*`); their TLS goes through treeex's own HTTP client.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use nix::unistd::AccessFlags;
 use object_store::path::Path as Key;
 use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
@@ -72,22 +74,7 @@ impl MediaStore {
         })?;
         let inner: Arc<dyn ObjectStore> = match parsed.scheme() {
             "file" => {
-                // `file:relative` parses as `file:///relative`: only the full form is taken.
-                let written = url.trim();
-                let absolute = written
-                    .get(..8)
-                    .is_some_and(|s| s.eq_ignore_ascii_case("file:///"))
-                    || written
-                        .get(..17)
-                        .is_some_and(|s| s.eq_ignore_ascii_case("file://localhost/"));
-                if !absolute {
-                    return Err(config(
-                        "is not an absolute local directory; write file:///absolute/path".into(),
-                    ));
-                }
-                let dir = parsed.to_file_path().map_err(|()| {
-                    config("is not an absolute local path (file:///absolute/path)".into())
-                })?;
+                let dir = local_dir(url, &parsed)?;
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| config(format!("cannot be created ({}): {e}", dir.display())))?;
                 let local = object_store::local::LocalFileSystem::new_with_prefix(&dir)
@@ -122,6 +109,49 @@ impl MediaStore {
         };
         let base = parsed.as_str().trim_end_matches('/').to_string();
         Ok(MediaStore { inner, base })
+    }
+
+    /// Whether the store `url` names can be used, changing nothing (for `treeex doctor`): a local
+    /// directory is writable, or would be created under a writable one; a cloud store answers a
+    /// listing with the credentials from the environment. Says which on success.
+    pub async fn probe(url: &str) -> Result<String, MediaStoreError> {
+        let dir = match Url::parse(url.trim()) {
+            Ok(parsed) if parsed.scheme() == "file" => local_dir(url, &parsed)?,
+            _ => {
+                let store = MediaStore::open(url)?;
+                // The top level holds one prefix per workspace: a short answer.
+                if let Err(source) = store.inner.list_with_delimiter(None).await {
+                    return Err(MediaStoreError::Failed {
+                        action: "list",
+                        url: store.base,
+                        source,
+                    });
+                }
+                return Ok(format!("{} answers", store.base));
+            }
+        };
+        let unusable = |reason: String| MediaStoreError::Config {
+            url: url.to_string(),
+            reason,
+        };
+        let existing = dir.ancestors().find(|a| a.exists()).unwrap_or(&dir);
+        if !existing.is_dir() {
+            return Err(unusable(format!(
+                "cannot be a directory: {} is a file",
+                existing.display()
+            )));
+        }
+        nix::unistd::access(existing, AccessFlags::W_OK | AccessFlags::X_OK)
+            .map_err(|e| unusable(format!("cannot be written: {}: {e}", existing.display())))?;
+        Ok(if existing == dir {
+            format!("{} (writable)", dir.display())
+        } else {
+            format!(
+                "{} (created on first use, under the writable {})",
+                dir.display(),
+                existing.display()
+            )
+        })
     }
 
     /// The store's URL.
@@ -208,9 +238,57 @@ fn with_prefix<T: ObjectStore>(store: T, prefix: &str) -> Arc<dyn ObjectStore> {
     }
 }
 
+/// The directory a `file://` store URL names; only the absolute forms are taken.
+fn local_dir(url: &str, parsed: &Url) -> Result<PathBuf, MediaStoreError> {
+    let config = |reason: &str| MediaStoreError::Config {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
+    // `file:relative` parses as `file:///relative`: only the full form is taken.
+    let written = url.trim();
+    let absolute = written
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("file:///"))
+        || written
+            .get(..17)
+            .is_some_and(|s| s.eq_ignore_ascii_case("file://localhost/"));
+    if !absolute {
+        return Err(config(
+            "is not an absolute local directory; write file:///absolute/path",
+        ));
+    }
+    parsed
+        .to_file_path()
+        .map_err(|()| config("is not an absolute local path (file:///absolute/path)"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_probe_says_whether_a_local_store_is_usable_and_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let here = format!("file://{}", dir.path().display());
+        let said = MediaStore::probe(&here).await.unwrap();
+        assert!(said.ends_with("(writable)"), "{said}");
+
+        let later = dir.path().join("a/b");
+        let said = MediaStore::probe(&format!("file://{}", later.display()))
+            .await
+            .unwrap();
+        assert!(said.contains("created on first use"), "{said}");
+        assert!(!dir.path().join("a").exists(), "the probe created it");
+
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        let refused = MediaStore::probe(&format!("file://{}/media", file.display()))
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("is a file"), "{refused}");
+        let relative = MediaStore::probe("file:media").await.unwrap_err();
+        assert!(relative.to_string().contains("absolute"), "{relative}");
+    }
 
     #[tokio::test]
     async fn a_file_store_keeps_bytes_under_its_directory() {

@@ -4,8 +4,9 @@
 //! binaries, for the managed cluster) and `database` (a configured server: connect, version,
 //! migrations; the managed cluster: its directory, and when it runs the same as a server);
 //! `listener` (`[server] listen` is free, or held by a running treeex); `graph` (the Graph API
-//! answers); `token` (one line per connected number: the Graph API accepts its token); `clock`
-//! (against the Graph API's `Date` and the database's `now()`); `secrets` (the webhook secrets).
+//! answers); `token` (one line per connected number: the Graph API accepts its token); `media`
+//! (the media store is writable, or answers); `clock` (against the Graph API's `Date` and the
+//! database's `now()`); `secrets` (the webhook secrets).
 //!
 //! Doctor changes nothing. It applies no migrations, and it never starts or initialises the
 //! managed cluster: a one-off start and stop proves little, and could run `initdb` where the user
@@ -17,6 +18,7 @@
 
 mod clock;
 mod database;
+mod media;
 mod network;
 mod secrets;
 
@@ -32,6 +34,7 @@ use crate::app::ingest::error_chain;
 use crate::config::{Config, Environment, Paths, Source};
 use clock::{Sample, clock};
 use database::database;
+use media::media;
 use network::{graph, listener, tokens};
 use secrets::secrets;
 
@@ -130,7 +133,9 @@ pub async fn run(explicit: Option<&Path>, env: &Environment, json: bool) -> Resu
         }
         Err(error) => {
             report.add("config", Status::Fail, error_chain(&error));
-            for check in ["postgres", "database", "listener", "graph", "token"] {
+            for check in [
+                "postgres", "database", "listener", "graph", "token", "media",
+            ] {
                 report.add(check, Status::Skip, "needs a configuration that loads");
             }
             report.push(clock(Utc::now(), &[]));
@@ -163,6 +168,7 @@ async fn checks(config: &Config, paths: &Paths, env: &Environment, report: &mut 
     if let Some(conn) = conn {
         conn.close().await;
     }
+    report.push(media(&config.media_store(paths)).await);
     let samples: Vec<(&str, Sample)> = [
         ("the Graph API's", graph.clock),
         ("the database's", database.clock),
