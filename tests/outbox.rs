@@ -605,6 +605,41 @@ async fn two_workers_racing_for_one_number_hold_its_rate_cap() {
 }
 
 #[tokio::test]
+async fn a_stopping_worker_gives_back_at_once_what_waits_for_its_slot() {
+    // At a cap of 1 the sends leave 2 s apart: four of the five still wait when it stops.
+    let world = World::start(1, "token", |_| {}).await;
+    world.sync_templates().await;
+    let ids = world.hello_to_many("1415559", 5).await;
+    let stop = CancellationToken::new();
+    let worker = tokio::spawn(world.worker().run(stop.clone()));
+    world.wait_status(ids[0], "sent").await;
+    stop.cancel();
+    // Waiting out the next slot alone would take about 2 s, the last one 8 s.
+    tokio::time::timeout(Duration::from_millis(1500), worker)
+        .await
+        .expect("the worker stops without waiting for its slots")
+        .unwrap();
+    let (queued, given_back): (i64, bool) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM outbox WHERE state = 'queued' AND claimed_by IS NULL), \
+                (SELECT sending_worker IS NULL FROM phone_numbers)",
+    )
+    .fetch_one(world.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(queued, 4, "the unsent are back in the queue");
+    assert!(given_back, "the number is free for another worker");
+    assert_eq!(
+        world
+            .sim_json("/_sim/messages")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
 async fn meta_rate_limits_are_retried_until_sent() {
     // treeex would send at 50 a second; the simulator (Meta) takes 3, and answers 130429 above.
     let world = World::start(50, "token", |sim| sim.mps = 3).await;

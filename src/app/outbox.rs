@@ -639,7 +639,10 @@ impl OutboxWorker {
         let Some(claimed) = self.upload_media(claimed).await? else {
             return Ok(()); // the upload failed: retried later, or the message failed
         };
-        tokio::time::sleep_until(slot).await;
+        tokio::select! {
+            () = tokio::time::sleep_until(slot) => {}
+            () = stop.cancelled() => {}
+        }
         if stop.is_cancelled() {
             // Not sent: back to the queue for whichever worker runs next.
             return outbox::release(&self.db, &self.name, &[claimed.message_id]).await;
