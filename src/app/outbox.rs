@@ -317,8 +317,8 @@ const SENDING_TAIL: Duration = Duration::from_secs(2);
 /// (a busy machine, a slow database) leave evenly once they can, never in a burst, and never
 /// alongside another process's. A late message is not given a new slot: under load, every
 /// message asking the database for one again was what kept them late. Another worker takes a
-/// number over once its worker gave it back (stopping, or idle with nothing leaving) or
-/// [`SENDING_TAIL`] after that one's last slot, and starts after that slot.
+/// number over once its worker gave it back (stopping, or idle, with nothing leaving), starting
+/// within a period; or [`SENDING_TAIL`] after that worker's last slot, starting after that slot.
 #[derive(Clone)]
 struct Pace {
     per_second: f64,

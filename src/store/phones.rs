@@ -253,10 +253,13 @@ pub async fn reserve_slots(
     Ok(wait.map(|wait| std::time::Duration::from_secs_f64(wait.max(0.0))))
 }
 
-/// Gives back every number `worker` sends for, for another worker to take at once.
+/// Gives back every number `worker` sends for, for another worker to take at once, with the
+/// slots it reserved and will not use (it has nothing leaving any more): the next worker's first
+/// send comes a period of the cap after now at the latest.
 pub async fn give_back_sending(db: &Db, worker: &str) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE phone_numbers SET sending_worker = NULL, sending_until = NULL \
+        "UPDATE phone_numbers SET sending_worker = NULL, sending_until = NULL, \
+             send_slot_at = LEAST(send_slot_at, clock_timestamp() + make_interval(secs => 1.0 / mps)) \
          WHERE sending_worker = $1",
     )
     .bind(worker)
