@@ -223,10 +223,10 @@ pub async fn senders(
 }
 
 /// Reserves `count` consecutive send slots of the number for `worker`, `1 / per_second` apart,
-/// after every slot reserved before (by any worker), and makes `worker` the one worker sending for
-/// the number until `tail` after the last of them. Returns how long until the first slot (zero when it is
-/// now), the caller sending its i-th message `i / per_second` after that; or None while another
-/// worker sends for the number: then this one must not send for it.
+/// after every slot reserved before (by any worker), and makes `worker` the one worker sending
+/// for the number until `tail` after the last of them. Returns how long until the first slot
+/// (zero when it is now), the caller sending its i-th message `i / per_second` after that; or
+/// None while another worker sends for the number: then this one must not send for it.
 pub async fn reserve_slots(
     db: &Db,
     phone_number: Uuid,
