@@ -135,17 +135,26 @@ impl Headless {
     fn interrupt(mut self) -> i32 {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code().unwrap_or(-1);
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                panic!("the demo did not stop within 20 s of SIGINT");
-            }
-            std::thread::sleep(POLL);
+        exit_within(
+            &mut self.child,
+            Duration::from_secs(20),
+            "the demo did not stop within 20 s of SIGINT",
+        )
+    }
+}
+
+/// The exit code of `child` once it exits; killed and failed with `otherwise` after `within`.
+fn exit_within(child: &mut Child, within: Duration, otherwise: &str) -> i32 {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code().unwrap_or(-1);
         }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("{otherwise}");
+        }
+        std::thread::sleep(POLL);
     }
 }
 
@@ -369,17 +378,14 @@ async fn a_demo_beside_a_running_one_shares_its_data_and_fresh_is_refused_meanwh
         .stderr(Stdio::piped())
         .spawn()
         .expect("start treeex demo --fresh");
-    let deadline = Instant::now() + START;
-    while fresh.try_wait().unwrap().is_none() {
-        if Instant::now() >= deadline {
-            let _ = fresh.kill();
-            panic!("demo --fresh ran beside a running demo instead of refusing");
-        }
-        tokio::time::sleep(POLL).await;
-    }
+    let code = exit_within(
+        &mut fresh,
+        START,
+        "demo --fresh ran beside a running demo instead of refusing",
+    );
     let refused = fresh.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("another `treeex demo` is running"),
         "{stderr}"

@@ -53,6 +53,14 @@ pub enum MediaStoreError {
 }
 
 impl MediaStoreError {
+    /// `[media] store` = `url` cannot be used, for `reason`.
+    fn config(url: &str, reason: impl Into<String>) -> Self {
+        MediaStoreError::Config {
+            url: url.to_string(),
+            reason: reason.into(),
+        }
+    }
+
     /// True when the file is simply not there (as opposed to a store that failed).
     pub fn is_not_found(&self) -> bool {
         matches!(self, MediaStoreError::NotFound(_))
@@ -63,10 +71,7 @@ impl MediaStore {
     /// Opens the store `url` names; a local directory is created when missing. Installs the TLS
     /// provider the cloud stores' HTTP client needs.
     pub fn open(url: &str) -> Result<MediaStore, MediaStoreError> {
-        let config = |reason: String| MediaStoreError::Config {
-            url: url.to_string(),
-            reason,
-        };
+        let config = |reason: String| MediaStoreError::config(url, reason);
         let parsed = Url::parse(url.trim()).map_err(|e| {
             config(format!(
                 "is not a URL ({e}); write e.g. file:///var/lib/treeex/media"
@@ -130,10 +135,7 @@ impl MediaStore {
                 return Ok(format!("{} answers", store.base));
             }
         };
-        let unusable = |reason: String| MediaStoreError::Config {
-            url: url.to_string(),
-            reason,
-        };
+        let unusable = |reason: String| MediaStoreError::config(url, reason);
         let existing = dir.ancestors().find(|a| a.exists()).unwrap_or(&dir);
         if !existing.is_dir() {
             return Err(unusable(format!(
@@ -240,10 +242,7 @@ fn with_prefix<T: ObjectStore>(store: T, prefix: &str) -> Arc<dyn ObjectStore> {
 
 /// The directory a `file://` store URL names; only the absolute forms are taken.
 fn local_dir(url: &str, parsed: &Url) -> Result<PathBuf, MediaStoreError> {
-    let config = |reason: &str| MediaStoreError::Config {
-        url: url.to_string(),
-        reason: reason.to_string(),
-    };
+    let config = |reason: &str| MediaStoreError::config(url, reason);
     // `file:relative` parses as `file:///relative`: only the full form is taken.
     let written = url.trim();
     let absolute = written
